@@ -1,0 +1,131 @@
+"""Settings for FriKomPort, read from environment variables with safe defaults.
+
+Every setting has a development default so that `make run` works on a fresh machine.
+In production (`FRIKOMPORT_ENV=production`) the portal refuses to start without a real
+SECRET_KEY, and cookies are marked Secure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _instance_secret_key(instance_dir: Path) -> str:
+    """Load (or create once) a random development key kept in the instance folder.
+
+    A key per process would log everyone out on every restart and break multi-worker
+    development servers; a key committed to the repository would be public.
+    """
+    key_file = instance_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
+    """Build the Flask config mapping from environment variables."""
+    env = dict(os.environ if env is None else env)
+    environment = env.get("FRIKOMPORT_ENV", "development").strip().lower()
+    if environment not in {"development", "production"}:
+        raise ConfigError("FRIKOMPORT_ENV must be 'development' or 'production'")
+    production = environment == "production"
+    instance_dir = Path(env.get("FRIKOMPORT_DATA_DIR", ROOT / "instance")).resolve()
+
+    secret_key = env.get("SECRET_KEY", "").strip()
+    if production:
+        if secret_key.lower() in INSECURE_KEYS or len(secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                "Refusing to start in production without a real SECRET_KEY "
+                f"(at least {MIN_SECRET_KEY_LENGTH} random characters)."
+            )
+    elif not secret_key:
+        secret_key = _instance_secret_key(instance_dir)
+
+    return {
+        "ENV_NAME": environment,
+        "SECRET_KEY": secret_key,
+        "DATA_DIR": str(instance_dir),
+        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_dir),
+        "BASE_URL": env.get("BASE_URL", "http://localhost:5000").rstrip("/"),
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "PERMANENT_SESSION_LIFETIME": _int(env, "SESSION_LIFETIME_SECONDS", 8 * 3600),
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        # Accounts
+        "PASSWORD_MIN_LENGTH": _int(env, "PASSWORD_MIN_LENGTH", 10),
+        "PASSWORD_RESET_MAX_AGE": _int(env, "PASSWORD_RESET_MAX_AGE", 2 * 3600),
+        "EMAIL_CONFIRM_MAX_AGE": _int(env, "EMAIL_CONFIRM_MAX_AGE", 7 * 24 * 3600),
+        "ARGON2_TIME_COST": _int(env, "ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_COST": _int(env, "ARGON2_MEMORY_COST", 65536),
+        # Rate limiting (use a shared storage such as redis:// when running several hosts)
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # E-mail
+        "MAIL_BACKEND": env.get("MAIL_BACKEND", "smtp" if production else "folder"),
+        "MAIL_FOLDER": env.get("MAIL_FOLDER", str(instance_dir / "mail")),
+        "MAIL_FROM": env.get("MAIL_FROM", "FriKomPort <noreply@frikomport.example.org>"),
+        "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": _int(env, "SMTP_PORT", 587),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS"), True),
+        "SMTP_TIMEOUT": _int(env, "SMTP_TIMEOUT", 30),
+        "OUTBOX_IN_PROCESS": _bool(env.get("OUTBOX_IN_PROCESS"), not production),
+        "OUTBOX_POLL_SECONDS": _int(env, "OUTBOX_POLL_SECONDS", 5),
+        "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
+        # Language
+        "BABEL_DEFAULT_LOCALE": "nb",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
+        "LANGUAGES": {"nb": "Norsk (bokmål)", "en": "English"},
+    }
+
+
+def _database_url(env: dict[str, str], instance_dir: Path) -> str:
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance_dir / 'frikomport.db'}"
+    # Accept the common postgres:// spellings and use psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,163 @@
+"""Sign-up, log in/out, password reset, e-mail confirmation and the profile page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from frikomport.accounts import services
+from frikomport.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SignupForm,
+)
+from frikomport.errors import DomainError
+from frikomport.extensions import db, limiter
+from frikomport.i18n import select_locale
+from frikomport.tenancy.scoping import get_organisation_by_id
+from frikomport.tenancy.services import list_organisations
+from frikomport.viewhelpers import render_form, run_service, safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _submitted_email() -> str:
+    return "login:" + request.form.get("email", "").strip().lower()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("Wrong e-mail address or password."))
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(_("Welcome, %(name)s!", name=user.name), "success")
+            return redirect(safe_next_url(request.args.get("next"), url_for("core.index")))
+    return render_form("accounts/login.html", form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("core.index"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def signup():
+    form = SignupForm()
+    form.organisation.choices = [(o.id, o.name) for o in list_organisations(db.session)]
+    if form.validate_on_submit():
+        organisation = get_organisation_by_id(db.session, form.organisation.data)
+
+        if run_service(form, lambda: services.sign_up(
+            db.session, email=form.email.data, name=form.name.data,
+            password=form.password.data, organisation=organisation,
+            phone=form.phone.data or "", locale=select_locale(),
+        )):
+            login_user(services.find_user_by_email(db.session, form.email.data))
+            flash(_("Your account is ready. We have sent you an e-mail to confirm your "
+                    "address."), "success")
+            return redirect(url_for("core.index"))
+    return render_form("accounts/signup.html", form)
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token: str):
+    try:
+        services.confirm_email(db.session, token)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Thank you! Your e-mail address is confirmed."), "success")
+    return redirect(url_for("core.index"))
+
+
+@bp.post("/confirm/resend")
+@login_required
+@limiter.limit("5 per hour")
+def resend_confirmation():
+    if current_user.email_confirmed_at is None:
+        services.send_email_confirmation(db.session, current_user)
+        db.session.commit()
+    flash(_("We have sent you a new confirmation e-mail."), "info")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(db.session, form.email.data)
+        db.session.commit()
+        flash(_("If an account exists for this address, we have sent it a link to choose a "
+                "new password. The link is valid for a limited time."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_form("accounts/forgot_password.html", form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = services.user_for_reset_token(db.session, token)
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("accounts.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit() and run_service(
+        form, lambda: services.reset_password(db.session, token, form.password.data)
+    ):
+        login_user(user)
+        flash(_("Your new password is saved, and you are logged in."), "success")
+        return redirect(url_for("core.index"))
+    return render_form("accounts/reset_password.html", form, user=user)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    form.locale.choices = list(current_app.config["LANGUAGES"].items())
+    if form.validate_on_submit() and run_service(form, lambda: services.update_profile(
+        db.session, current_user, name=form.name.data, phone=form.phone.data or "",
+        job_title=form.job_title.data or "", locale=form.locale.data,
+    )):
+        session["locale"] = current_user.locale
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("accounts.profile"))
+    return render_form("accounts/profile.html", form, password_form=ChangePasswordForm())
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit() and run_service(form, lambda: services.change_password(
+        db.session, current_user, form.current.data, form.password.data,
+    )):
+        login_user(current_user)  # the nonce changed: renew this session's cookie
+        flash(_("Your password is changed. Other devices have been logged out."), "success")
+        return redirect(url_for("accounts.profile"))
+    profile_form = ProfileForm(obj=current_user, formdata=None)
+    profile_form.locale.choices = list(current_app.config["LANGUAGES"].items())
+    return render_form("accounts/profile.html", profile_form, password_form=form)

@@ -1,0 +1,106 @@
+"""Realistic demo data: the Kongsberg region municipalities with people in every role.
+
+Idempotent: running it again adds only what is missing. Every demo account uses the
+same password (printed by ``flask demo seed``); never load this into production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from frikomport.accounts.models import User
+from frikomport.accounts.passwords import hash_password
+from frikomport.db import utcnow
+from frikomport.tenancy.models import Membership, Organisation, Role
+
+DEMO_PASSWORD = "kurs-demo-2026"
+DEMO_DOMAIN = "demo.frikomport.example.org"
+
+MUNICIPALITIES = [
+    ("kongsberg", "Kongsberg kommune", "Kirkegata 1, 3616 Kongsberg", "32 86 60 00"),
+    ("notodden", "Notodden kommune", "Teatergata 3, 3674 Notodden", "35 01 50 00"),
+    ("ovre-eiker", "Øvre Eiker kommune", "Rådhusgata 14, 3300 Hokksund", "32 25 10 00"),
+    ("flesberg", "Flesberg kommune", "Lampeland, 3620 Flesberg", "32 29 50 00"),
+    ("rollag", "Rollag kommune", "Rollag sentrum, 3626 Rollag", "32 20 85 00"),
+    ("nore-og-uvdal", "Nore og Uvdal kommune", "Sentrum 10, 3630 Rødberg", "32 74 10 00"),
+    ("hjartdal", "Hjartdal kommune", "Sauland, 3692 Sauland", "35 02 36 00"),
+    ("tinn", "Tinn kommune", "Storstulgata 1, 3660 Rjukan", "35 08 00 00"),
+]
+
+# (first name, last name, role) per municipality, cycled so every tenant has every role.
+PEOPLE = [
+    [("Kari", "Nordmann", Role.ADMIN), ("Ola", "Haugen", Role.ORGANISER),
+     ("Ingrid", "Lie", Role.EMPLOYEE), ("Per", "Bakke", Role.EMPLOYEE)],
+    [("Siri", "Berg", Role.ADMIN), ("Lars", "Dahl", Role.ORGANISER),
+     ("Marte", "Moen", Role.EMPLOYEE), ("Jonas", "Strand", Role.EMPLOYEE)],
+]
+
+SERVICE_AREA_DESCRIPTIONS = {
+    "kongsberg": "Kongsberg kommune deler kurs i helse og omsorg, oppvekst og digitalisering "
+                 "med nabokommunene i regionen.",
+}
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    organisation: str
+    role: str
+
+
+def _email(first: str, last: str, slug: str) -> str:
+    return f"{first}.{last}@{slug}.{DEMO_DOMAIN}".lower()
+
+
+def seed(session: Session) -> list[DemoAccount]:
+    """Load the demo tenants and accounts; return the accounts for printing."""
+    password_hash = hash_password(DEMO_PASSWORD)
+    accounts = [_site_admin(session, password_hash)]
+    for index, (slug, name, address, phone) in enumerate(MUNICIPALITIES):
+        organisation = _organisation(session, slug, name, address, phone)
+        for first, last, role in PEOPLE[index % len(PEOPLE)]:
+            email = _email(first, last, slug)
+            _person(session, organisation, email, f"{first} {last}", role, password_hash)
+            accounts.append(DemoAccount(email, f"{first} {last}", name, role.value))
+    session.flush()
+    return accounts
+
+
+def _site_admin(session: Session, password_hash: str) -> DemoAccount:
+    email = f"driftsansvarlig@{DEMO_DOMAIN}"
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        session.add(User(email=email, name="Driftsansvarlig", password_hash=password_hash,
+                         is_site_admin=True, email_confirmed_at=utcnow()))
+    return DemoAccount(email, "Driftsansvarlig", "—", "site admin")
+
+
+def _organisation(session: Session, slug: str, name: str, address: str,
+                  phone: str) -> Organisation:
+    organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if organisation is None:
+        organisation = Organisation(
+            slug=slug, name=name, region="Kongsbergregionen",
+            description=SERVICE_AREA_DESCRIPTIONS.get(
+                slug, f"{name} er med i kurssamarbeidet i Kongsbergregionen. Besøksadresse: "
+                      f"{address}."),
+            contact_email=f"kurs@{slug}.{DEMO_DOMAIN}", contact_phone=phone,
+        )
+        session.add(organisation)
+        session.flush()
+    return organisation
+
+
+def _person(session: Session, organisation: Organisation, email: str, name: str, role: Role,
+            password_hash: str) -> None:
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name, password_hash=password_hash,
+                    home_organisation=organisation, email_confirmed_at=utcnow())
+        session.add(user)
+    if user.role_in(organisation.id) is None:
+        user.memberships.append(Membership(organisation=organisation, role=role))

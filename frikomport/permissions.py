@@ -1,0 +1,85 @@
+"""The one place that decides who may do what (role matrix).
+
+Views, services and templates ask :func:`can` or :func:`ensure`; nothing else compares
+roles. Denials distinguish two cases on purpose: someone with no role in the
+organisation is told the object does not exist (404), so tenants cannot probe each
+other's private data; a member whose role is too low is told it is forbidden (403).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from frikomport.errors import NotFoundError, PermissionDeniedError
+from frikomport.tenancy.models import Organisation, Role
+
+
+class Permission(enum.StrEnum):
+    # Organisation-level permissions (checked against a role in that organisation)
+    VIEW_MEMBERS = "view_members"
+    MANAGE_MEMBERS = "manage_members"
+    EDIT_ORGANISATION = "edit_organisation"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_COURSES = "manage_courses"
+    MANAGE_TAXONOMY = "manage_taxonomy"
+    # Site-level permission (site admins only)
+    MANAGE_TENANTS = "manage_tenants"
+
+
+_ORGANISER = frozenset({Permission.VIEW_MEMBERS, Permission.MANAGE_COURSES})
+
+ROLE_MATRIX: dict[Role, frozenset[Permission]] = {
+    Role.EMPLOYEE: frozenset(),
+    Role.ORGANISER: _ORGANISER,
+    Role.ADMIN: _ORGANISER
+    | {
+        Permission.MANAGE_MEMBERS,
+        Permission.EDIT_ORGANISATION,
+        Permission.VIEW_AUDIT_LOG,
+        Permission.MANAGE_TAXONOMY,
+    },
+}
+
+SITE_PERMISSIONS = frozenset({Permission.MANAGE_TENANTS})
+
+
+def _is_authenticated(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def role_in(user, organisation: Organisation) -> Role | None:
+    if not _is_authenticated(user):
+        return None
+    return user.role_in(organisation.id)
+
+
+def can(user, permission: Permission, organisation: Organisation | None = None) -> bool:
+    """True if ``user`` holds ``permission`` (in ``organisation`` for tenant permissions)."""
+    if not _is_authenticated(user) or not user.is_active:
+        return False
+    if user.is_site_admin:
+        return True
+    if permission in SITE_PERMISSIONS or organisation is None:
+        return False
+    role = role_in(user, organisation)
+    return role is not None and permission in ROLE_MATRIX[role]
+
+
+def ensure(user, permission: Permission, organisation: Organisation | None = None) -> None:
+    """Raise unless ``user`` may use ``permission``; outsiders get NotFoundError."""
+    if can(user, permission, organisation):
+        return
+    is_member = organisation is not None and role_in(user, organisation) is not None
+    if is_member:
+        raise PermissionDeniedError()
+    raise NotFoundError()
+
+
+def administered_organisations(user) -> list[Organisation]:
+    """Organisations whose back office the user may open (organiser or admin)."""
+    if not _is_authenticated(user):
+        return []
+    return [
+        m.organisation for m in user.memberships
+        if Permission.VIEW_MEMBERS in ROLE_MATRIX[m.role]
+    ]

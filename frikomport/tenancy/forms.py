@@ -1,0 +1,54 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+
+from frikomport.tenancy.models import Role
+
+ROLE_LABELS = {
+    Role.EMPLOYEE: _l("Employee"),
+    Role.ORGANISER: _l("Course organiser"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+def role_choices():
+    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+    description = TextAreaField(_l("About the organisation"),
+                                validators=[Optional(), Length(max=5000)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[
+        Optional(), Email(check_deliverability=False), Length(max=254)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+    website = URLField(_l("Website"), validators=[
+        Optional(), Length(max=300),
+        Regexp(r"^https?://", message=_l("The address must start with https:// or http://."))])
+    logo = FileField(_l("Logo"), description=_l("PNG, JPEG, WebP or GIF, at most 2 MB."))
+
+    def organisation_fields(self) -> dict[str, str]:
+        return {name: getattr(self, name).data or "" for name in
+                ("name", "region", "description", "contact_email", "contact_phone", "website")}
+
+
+class NewOrganisationForm(OrganisationForm):
+    slug = StringField(_l("Short name (used in addresses)"), validators=[
+        InputRequired(), Length(min=2, max=64),
+        Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+               message=_l("Use only lower-case letters a–z, digits and hyphens."))])
+
+
+class AddMemberForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[
+        InputRequired(), Email(check_deliverability=False), Length(max=254)])
+    name = StringField(_l("Name (for people without an account)"),
+                       validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=role_choices, default=Role.EMPLOYEE.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=role_choices)

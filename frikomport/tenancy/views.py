@@ -1,0 +1,128 @@
+"""Organisation pages under /o/<slug>/ and the tenant back office."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from frikomport.audit.services import list_events
+from frikomport.extensions import db
+from frikomport.permissions import Permission, ensure
+from frikomport.tenancy import services
+from frikomport.tenancy.forms import AddMemberForm, OrganisationForm, RoleForm
+from frikomport.tenancy.logos import logo_path, save_logo
+from frikomport.tenancy.models import Role
+from frikomport.tenancy.scoping import get_organisation
+from frikomport.viewhelpers import render_form, run_service
+
+bp = Blueprint("tenancy", __name__, url_prefix="/o/<slug>")
+
+
+@bp.url_value_preprocessor
+def load_organisation(_endpoint, values):
+    g.organisation = get_organisation(db.session, values.pop("slug"))
+
+
+@bp.url_defaults
+def add_slug(endpoint, values):
+    if "slug" not in values and "organisation" in g:
+        values["slug"] = g.organisation.slug
+
+
+@bp.get("/")
+def organisation():
+    return render_template("tenancy/organisation.html", organisation=g.organisation)
+
+
+@bp.get("/logo")
+def logo():
+    path = logo_path(g.organisation)
+    if path is None or not path.exists():
+        abort(404)
+    return send_file(path, mimetype="image/png", max_age=3600)
+
+
+@bp.get("/admin/")
+@login_required
+def dashboard():
+    ensure(current_user, Permission.VIEW_MEMBERS, g.organisation)
+    return render_template("tenancy/dashboard.html", organisation=g.organisation)
+
+
+@bp.route("/admin/members", methods=["GET", "POST"])
+@login_required
+def members():
+    memberships = services.list_members(db.session, current_user, g.organisation)
+    form = AddMemberForm()
+    if form.validate_on_submit() and run_service(form, lambda: services.add_member(
+        db.session, current_user, g.organisation, email=form.email.data,
+        name=form.name.data or "", role=Role(form.role.data),
+    )):
+        flash(_("%(email)s now has access.", email=form.email.data), "success")
+        return redirect(url_for(".members"))
+    return render_form("tenancy/members.html", form, organisation=g.organisation,
+                       memberships=memberships, role_form=RoleForm, Role=Role)
+
+
+@bp.post("/admin/members/<int:membership_id>/role")
+@login_required
+def change_role(membership_id: int):
+    membership = services.get_membership(db.session, current_user, g.organisation, membership_id)
+    form = RoleForm()
+    if form.validate_on_submit() and run_service(form, lambda: services.change_role(
+        db.session, current_user, membership, Role(form.role.data),
+    )):
+        flash(_("The role of %(name)s is changed.", name=membership.user.name), "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for(".members"))
+
+
+@bp.post("/admin/members/<int:membership_id>/remove")
+@login_required
+def remove_member(membership_id: int):
+    membership = services.get_membership(db.session, current_user, g.organisation, membership_id)
+    name = membership.user.name
+    form = FlaskForm()
+    if form.validate_on_submit() and run_service(
+        form, lambda: services.remove_member(db.session, current_user, membership)
+    ):
+        flash(_("%(name)s is no longer a member.", name=name), "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for(".members"))
+
+
+def _flash_errors(form) -> None:
+    for message in form.form_errors:
+        flash(message, "danger")
+    for field_errors in form.errors.values():
+        for message in field_errors:
+            flash(message, "danger")
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    ensure(current_user, Permission.EDIT_ORGANISATION, g.organisation)
+    form = OrganisationForm(obj=g.organisation)
+    if form.validate_on_submit() and run_service(form, lambda: _save_settings(form)):
+        flash(_("The settings are saved."), "success")
+        return redirect(url_for(".settings"))
+    return render_form("tenancy/settings.html", form, organisation=g.organisation)
+
+
+def _save_settings(form: OrganisationForm) -> None:
+    services.update_organisation(db.session, current_user, g.organisation,
+                                 **form.organisation_fields())
+    if form.logo.data:
+        save_logo(db.session, current_user, g.organisation, form.logo.data.stream)
+
+
+@bp.get("/admin/audit")
+@login_required
+def audit():
+    events = list_events(db.session, current_user, g.organisation)
+    return render_template("tenancy/audit.html", organisation=g.organisation, events=events)

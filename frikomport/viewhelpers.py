@@ -1,0 +1,48 @@
+"""Small helpers that keep request handlers short."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import render_template, request
+from flask_wtf import FlaskForm
+
+from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
+from frikomport.extensions import db
+
+
+def run_service(form, action: Callable[[], object]) -> bool:
+    """Run a service call and commit; on a refused rule, roll back and show the message.
+
+    Access errors are re-raised so they become 404/403 pages rather than form messages.
+    """
+    try:
+        action()
+        db.session.commit()
+    except (NotFoundError, PermissionDeniedError):
+        db.session.rollback()
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return False
+    return True
+
+
+def render_form(template: str, form, **context):
+    """Render a page with forms; a POST whose form (any form on the page) has errors answers 400."""
+    forms = [form, *(value for value in context.values() if isinstance(value, FlaskForm))]
+    has_errors = any(f.errors or f.form_errors for f in forms)
+    status = 400 if request.method == "POST" and has_errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def safe_next_url(target: str | None, default: str) -> str:
+    """Only follow ``next`` to a path on this site (no open redirects)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target

@@ -1,0 +1,155 @@
+"""Wiring of extensions, blueprints, CLI commands, error pages and request hooks."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from frikomport import models  # noqa: F401  (registers every table on the metadata)
+from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
+from frikomport.extensions import babel, csrf, db, limiter, login_manager, migrate
+from frikomport.i18n import app_languages, select_locale
+from frikomport.notifications import worker
+from frikomport.permissions import Permission, administered_organisations, can
+
+ROOT_MIGRATIONS = "migrations"
+
+
+def init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories="translations")
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None  # the login page explains itself
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+
+
+def _migrations_dir() -> str:
+    from frikomport import ROOT
+
+    return str(ROOT / ROOT_MIGRATIONS)
+
+
+def load_user(login_id: str):
+    from frikomport.accounts.models import User
+
+    user_id, _, nonce = login_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_nonce != nonce:
+        return None
+    return user
+
+
+def register_blueprints(app: Flask) -> None:
+    from frikomport.accounts.views import bp as accounts_bp
+    from frikomport.admin.views import bp as admin_bp
+    from frikomport.core.views import bp as core_bp
+    from frikomport.tenancy.views import bp as tenancy_bp
+
+    for blueprint in (core_bp, accounts_bp, tenancy_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def template_helpers():
+        return {
+            "can": lambda permission, organisation=None: can(current_user, permission,
+                                                             organisation),
+            "Permission": Permission,
+            "back_office_organisations": lambda: administered_organisations(current_user),
+            "languages": app_languages(),
+            "current_locale": select_locale(),
+        }
+
+
+def register_cli(app: Flask) -> None:
+    from frikomport.accounts.cli import users_cli
+    from frikomport.demo.cli import demo_cli
+    from frikomport.notifications.cli import outbox_cli
+
+    for group in (users_cli, demo_cli, outbox_cli):
+        app.cli.add_command(group)
+
+
+def _error_page(status: int, title: str, message: str):
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(NotFoundError)
+    @app.errorhandler(404)
+    def not_found(_error):
+        return _error_page(404, _("Page not found"),
+                           _("We could not find the page you asked for. "
+                             "It may have been moved, or you may not have access to it."))
+
+    @app.errorhandler(PermissionDeniedError)
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return _error_page(403, _("No access"), _("You do not have permission to do this."))
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return _error_page(400, _("Could not complete the request"), error.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return _error_page(400, _("The form has expired"),
+                           _("Go back, reload the page and try again."))
+
+    @app.errorhandler(429)
+    def too_many(_error):
+        return _error_page(429, _("Too many attempts"),
+                           _("Wait a little while before you try again."))
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return _error_page(413, _("The file is too large"),
+                           _("The upload exceeds the size limit."))
+
+    @app.errorhandler(HTTPException)
+    def other_http(error: HTTPException):
+        return _error_page(error.code or 500, error.name, error.description or "")
+
+    @app.errorhandler(500)
+    def server_error(_error):
+        db.session.rollback()
+        return _error_page(500, _("Something went wrong"),
+                           _("An error occurred on our side. It has been logged; "
+                             "please try again later."))
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+    ),
+}
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def start_outbox_sender():
+        if app.config["OUTBOX_IN_PROCESS"] and not app.testing:
+            worker.ensure_started(app)
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if current_user.is_authenticated and request.endpoint != "static":
+            # Personal pages must not linger in shared caches or the back/forward cache.
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        return response

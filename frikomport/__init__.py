@@ -25,6 +25,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     )
     app.config.from_mapping(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic logs its plugin set-up at INFO on import; migration commands re-enable it.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from frikomport import web
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_login import current_user
 
 DEFAULT_LOCALE = "nb"
@@ -13,6 +13,8 @@ def app_languages() -> dict[str, str]:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and workers
+        return DEFAULT_LOCALE
     languages = app_languages()
     chosen = session.get("locale")
     if chosen in languages:

@@ -4,8 +4,12 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def _email_field():
-    return EmailField(_l("E-mail address"),
+    return EmailField(_l("E-mail address"), filters=[strip],
                       validators=[InputRequired(), Email(check_deliverability=False),
                                   Length(max=254)])
 

@@ -155,7 +155,7 @@ def change_password():
     if form.validate_on_submit() and run_service(form, lambda: services.change_password(
         db.session, current_user, form.current.data, form.password.data,
     )):
-        login_user(current_user)  # the nonce changed: renew this session's cookie
+        login_user(current_user._get_current_object())  # new nonce: renew this cookie
         flash(_("Your password is changed. Other devices have been logged out."), "success")
         return redirect(url_for("accounts.profile"))
     profile_form = ProfileForm(obj=current_user, formdata=None)

@@ -4,6 +4,7 @@ from flask_wtf.file import FileField
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
+from frikomport.accounts.forms import strip
 from frikomport.tenancy.models import Role
 
 ROLE_LABELS = {
@@ -22,7 +23,7 @@ class OrganisationForm(FlaskForm):
     region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
     description = TextAreaField(_l("About the organisation"),
                                 validators=[Optional(), Length(max=5000)])
-    contact_email = EmailField(_l("Contact e-mail"), validators=[
+    contact_email = EmailField(_l("Contact e-mail"), filters=[strip], validators=[
         Optional(), Email(check_deliverability=False), Length(max=254)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     website = URLField(_l("Website"), validators=[
@@ -43,7 +44,7 @@ class NewOrganisationForm(OrganisationForm):
 
 
 class AddMemberForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=[
+    email = EmailField(_l("E-mail address"), filters=[strip], validators=[
         InputRequired(), Email(check_deliverability=False), Length(max=254)])
     name = StringField(_l("Name (for people without an account)"),
                        validators=[Optional(), Length(max=200)])

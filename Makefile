@@ -1,0 +1,57 @@
+# FriKomPort — the two commands that matter on a fresh machine:
+#   make run    install everything, load demo data into SQLite and start the portal
+#   make test   install everything and run the whole test suite (ruff + pytest)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: install translations assets db demo run test lint messages clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Compile the .po catalogues (the .mo files are build output, not committed).
+translations: install
+	$(BIN)/pybabel compile --statistics -d frikomport/translations
+
+# Designsystemet CSS from npm, copied into static/vendor/.
+assets: static/vendor/designsystemet/index.css
+
+static/vendor/designsystemet/index.css: package-lock.json
+	npm ci --no-audit --no-fund
+	mkdir -p static/vendor/designsystemet
+	cp node_modules/@digdir/designsystemet-css/dist/src/index.css static/vendor/designsystemet/index.css
+	cp node_modules/@digdir/designsystemet-css/dist/theme/designsystemet.css static/vendor/designsystemet/theme.css
+
+db: install
+	$(BIN)/flask db upgrade
+
+demo: db
+	$(BIN)/flask demo seed
+
+run: install translations assets demo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install translations
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+# After changing UI text: extract and merge into the catalogues, then translate the new msgids.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o frikomport/translations/messages.pot .
+	$(BIN)/pybabel update -i frikomport/translations/messages.pot -d frikomport/translations --width 100
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache

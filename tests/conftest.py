@@ -1,0 +1,158 @@
+"""Test fixtures: every database test runs on SQLite, and on PostgreSQL when
+TEST_DATABASE_URL is set. In CI (CI=true) a missing TEST_DATABASE_URL is an error,
+and an unreachable server fails the tests rather than skipping them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import tempfile
+
+import flask.globals
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from frikomport import create_app
+from frikomport.extensions import db
+from tests.factories import DEFAULT_PASSWORD
+
+# Keep anything the app writes by default (e.g. the development secret key) out of the repo.
+os.environ["FRIKOMPORT_DATA_DIR"] = tempfile.mkdtemp(prefix="frikomport-test-")
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def pytest_configure(config):
+    if os.environ.get("CI") and not os.environ.get("TEST_DATABASE_URL"):
+        raise pytest.UsageError("CI must set TEST_DATABASE_URL: PostgreSQL tests may not be "
+                                "skipped there.")
+
+
+def _postgres_url(raw: str) -> str:
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", raw)
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def settings(database_url: str, data_dir, **overrides) -> dict:
+    values = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "DATA_DIR": str(data_dir),
+        "MAIL_BACKEND": "log",
+        "MAIL_FOLDER": str(data_dir / "mail"),
+        "OUTBOX_IN_PROCESS": False,
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "BASE_URL": "https://kurs.example.org",
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated, empty database per backend (tests are grouped by backend)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = _postgres_url(os.environ["TEST_DATABASE_URL"])
+        _reset_postgres(url)
+    app = create_app(settings(url, tmp_path_factory.mktemp("migrate")))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context, as a real server would.
+
+    The test itself holds an app context (for factories and assertions); Flask would
+    otherwise reuse it for requests, sharing ``g`` (the logged-in user cache) and the
+    database session between requests. After each request the test's session ends its
+    transaction so that it sees what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        def run():
+            flask.globals._cv_app.set(None)
+            return super(IsolatedClient, self).open(*args, **kwargs)
+
+        response = contextvars.copy_context().run(run)
+        db.session.commit()
+        return response
+
+
+def _wipe(engine) -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+def make_app(database_url: str, data_dir, **overrides):
+    app = create_app(settings(database_url, data_dir, **overrides))
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture
+def app_factory(database_url, tmp_path):
+    """Build an app with extra settings (e.g. CSRF or rate limiting switched on)."""
+    created = []
+
+    def build(**overrides):
+        app = make_app(database_url, tmp_path, **overrides)
+        created.append(app)
+        return app
+
+    yield build
+    for app in created:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = make_app(database_url, tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _wipe(db.engine)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> IsolatedClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the real login form."""
+
+    def do_login(user, password: str = DEFAULT_PASSWORD, test_client=None):
+        response = (test_client or client).post(
+            "/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.text
+        return response
+
+    return do_login

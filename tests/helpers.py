@@ -1,0 +1,26 @@
+"""Small assertions and look-ups shared by the tests."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from frikomport.extensions import db
+from frikomport.notifications.models import OutboxMessage
+
+LINK = re.compile(r"https://kurs\.example\.org/\S+")
+
+
+def outbox(to: str | None = None) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if to is not None:
+        query = query.where(OutboxMessage.to_address == to)
+    return list(db.session.scalars(query))
+
+
+def link_in(message: OutboxMessage) -> str:
+    """The path of the (only) portal link in an e-mail."""
+    found = LINK.findall(message.body_text)
+    assert len(found) == 1, message.body_text
+    return found[0].removeprefix("https://kurs.example.org")

@@ -10,6 +10,7 @@ import os
 import re
 import tempfile
 
+import flask
 import flask.globals
 import pytest
 from flask.testing import FlaskClient
@@ -93,7 +94,8 @@ class IsolatedClient(FlaskClient):
             return super(IsolatedClient, self).open(*args, **kwargs)
 
         response = contextvars.copy_context().run(run)
-        db.session.commit()
+        if flask.has_app_context():
+            db.session.commit()
         return response
 
 

@@ -140,3 +140,23 @@ def test_in_process_worker_delivers(app):
         assert status == OutboxStatus.SENT
     finally:
         stop.set()
+
+
+def test_smtp_transport_uses_starttls_and_login(app):
+    from unittest import mock
+
+    from frikomport.notifications.transports import SMTPTransport, build_mime
+
+    message = queue_email(db.session, "a@example.org", "Hei", "Tekst")
+    db.session.commit()
+    transport = SMTPTransport("smtp.example.org", 587, "bruker", "hemmelig", True, 10)
+    with mock.patch("smtplib.SMTP") as smtp_class:
+        transport.send(build_mime(message, SENDER))
+    smtp_class.assert_called_once_with("smtp.example.org", 587, timeout=10)
+    smtp = smtp_class.return_value.__enter__.return_value
+    smtp.starttls.assert_called_once_with()
+    smtp.login.assert_called_once_with("bruker", "hemmelig")
+    [sent] = smtp.send_message.call_args.args
+    assert sent["Message-ID"] == build_mime(message, SENDER)["Message-ID"]  # stable on retry
+    assert sent["Message-ID"].startswith(f"<outbox-{message.id}-")
+    assert sent["Message-ID"].endswith("@example.org>")

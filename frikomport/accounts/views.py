@@ -136,8 +136,7 @@ def reset_password(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=current_user)
-    form.locale.choices = list(current_app.config["LANGUAGES"].items())
+    form = _profile_form()
     if form.validate_on_submit() and run_service(form, lambda: services.update_profile(
         db.session, current_user, name=form.name.data, phone=form.phone.data or "",
         job_title=form.job_title.data or "", locale=form.locale.data,
@@ -158,6 +157,10 @@ def change_password():
         login_user(current_user._get_current_object())  # new nonce: renew this cookie
         flash(_("Your password is changed. Other devices have been logged out."), "success")
         return redirect(url_for("accounts.profile"))
-    profile_form = ProfileForm(obj=current_user, formdata=None)
-    profile_form.locale.choices = list(current_app.config["LANGUAGES"].items())
-    return render_form("accounts/profile.html", profile_form, password_form=form)
+    return render_form("accounts/profile.html", _profile_form(formdata=None), password_form=form)
+
+
+def _profile_form(**kwargs) -> ProfileForm:
+    form = ProfileForm(obj=current_user, **kwargs)
+    form.locale.choices = list(current_app.config["LANGUAGES"].items())
+    return form

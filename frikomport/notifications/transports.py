@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -18,14 +18,21 @@ class Transport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
 
+def message_id(message: OutboxMessage, sender: str) -> str:
+    """The same Message-ID on every attempt, so receivers can drop a duplicate that a
+    retry sends after a lost SMTP reply. The creation time keeps ids unique across
+    databases that reuse row ids."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "frikomport.invalid"
+    return f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
+
+
 def build_mime(message: OutboxMessage, sender: str) -> EmailMessage:
     mime = EmailMessage()
     mime["From"] = sender
     mime["To"] = message.to_address
     mime["Subject"] = message.subject
     mime["Date"] = formatdate(localtime=False)
-    # A stable id lets receivers drop duplicates if a retry re-sends after a lost reply.
-    mime["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
+    mime["Message-ID"] = message_id(message, sender)
     mime.set_content(message.body_text)
     for attachment in message.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")

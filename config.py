@@ -87,7 +87,7 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "PERMANENT_SESSION_LIFETIME": _int(env, "SESSION_LIFETIME_SECONDS", 8 * 3600),
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         # Accounts
         "PASSWORD_MIN_LENGTH": _int(env, "PASSWORD_MIN_LENGTH", 10),
         "PASSWORD_RESET_MAX_AGE": _int(env, "PASSWORD_RESET_MAX_AGE", 2 * 3600),

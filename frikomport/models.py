@@ -2,15 +2,29 @@
 
 from frikomport.accounts.models import User
 from frikomport.audit.models import AuditEvent
+from frikomport.courses.models import (
+    Category,
+    Course,
+    CourseAttachment,
+    CourseSession,
+    Location,
+    ServiceArea,
+)
 from frikomport.notifications.models import OutboxAttachment, OutboxMessage
 from frikomport.tenancy.models import Membership, Organisation, Role
 
 __all__ = [
     "AuditEvent",
+    "Category",
+    "Course",
+    "CourseAttachment",
+    "CourseSession",
+    "Location",
     "Membership",
     "Organisation",
     "OutboxAttachment",
     "OutboxMessage",
     "Role",
+    "ServiceArea",
     "User",
 ]

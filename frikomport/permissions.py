@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import enum
 
+from sqlalchemy import ColumnElement, and_, or_
+
+from frikomport.courses.models import Course, CourseState, Visibility
 from frikomport.errors import NotFoundError, PermissionDeniedError
 from frikomport.tenancy.models import Organisation, Role
 
@@ -83,3 +86,50 @@ def administered_organisations(user) -> list[Organisation]:
         m.organisation for m in user.memberships
         if Permission.VIEW_MEMBERS in ROLE_MATRIX[m.role]
     ]
+
+
+# Courses -------------------------------------------------------------------------------
+# Visibility: `public` = everyone; `region` = logged-in members of any organisation;
+# `internal` = members of the host organisation. Drafts are seen only by those who may
+# manage the host organisation's courses.
+
+LISTED_STATES = (CourseState.PUBLISHED, CourseState.CANCELLED, CourseState.FINISHED)
+
+
+def _member_organisation_ids(user) -> list[int]:
+    if not _is_authenticated(user) or not user.is_active:
+        return []
+    return [m.organisation_id for m in user.memberships]
+
+
+def visible_courses_clause(user) -> ColumnElement[bool]:
+    """SQL condition selecting the non-draft courses ``user`` may see."""
+    listed = Course.state.in_(LISTED_STATES)
+    if _is_authenticated(user) and user.is_active and user.is_site_admin:
+        return listed
+    allowed = [Course.visibility == Visibility.PUBLIC]
+    organisation_ids = _member_organisation_ids(user)
+    if organisation_ids:
+        allowed.append(Course.visibility == Visibility.REGION)
+        allowed.append(and_(Course.visibility == Visibility.INTERNAL,
+                            Course.organisation_id.in_(organisation_ids)))
+    return and_(listed, or_(*allowed))
+
+
+def can_view_course(user, course: Course) -> bool:
+    """The per-object twin of :func:`visible_courses_clause` (plus drafts for organisers)."""
+    if can(user, Permission.MANAGE_COURSES, course.organisation):
+        return True
+    if course.state not in LISTED_STATES:
+        return False
+    if course.visibility == Visibility.PUBLIC:
+        return True
+    organisation_ids = _member_organisation_ids(user)
+    if course.visibility == Visibility.REGION:
+        return bool(organisation_ids)
+    return course.organisation_id in organisation_ids
+
+
+def ensure_can_view_course(user, course: Course) -> None:
+    if not can_view_course(user, course):
+        raise NotFoundError()

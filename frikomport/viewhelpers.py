@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import render_template, request
+from flask import flash, render_template, request
 from flask_wtf import FlaskForm
 
 from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
 from frikomport.extensions import db
 
 
-def run_service(form, action: Callable[[], object]) -> bool:
+@dataclass(frozen=True)
+class Outcome:
+    """Result of :func:`run_service`: true when the change was committed."""
+
+    ok: bool
+    value: Any = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def run_service(form, action: Callable[[], Any]) -> Outcome:
     """Run a service call and commit; on a refused rule, roll back and show the message.
 
     Access errors are re-raised so they become 404/403 pages rather than form messages.
     """
     try:
-        action()
+        value = action()
         db.session.commit()
     except (NotFoundError, PermissionDeniedError):
         db.session.rollback()
@@ -26,8 +39,17 @@ def run_service(form, action: Callable[[], object]) -> bool:
     except DomainError as error:
         db.session.rollback()
         form.form_errors.append(error.message)
-        return False
-    return True
+        return Outcome(False)
+    return Outcome(True, value)
+
+
+def flash_form_errors(form) -> None:
+    """Show a form's errors as flash messages (for small forms that redirect back)."""
+    for message in form.form_errors:
+        flash(message, "danger")
+    for field_errors in form.errors.values():
+        for message in field_errors:
+            flash(message, "danger")
 
 
 def render_form(template: str, form, **context):

@@ -14,6 +14,7 @@ from frikomport.extensions import babel, csrf, db, limiter, login_manager, migra
 from frikomport.i18n import app_languages, select_locale
 from frikomport.notifications import worker
 from frikomport.permissions import Permission, administered_organisations, can
+from frikomport.templating import register_filters
 
 ROOT_MIGRATIONS = "migrations"
 
@@ -54,10 +55,15 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.accounts.views import bp as accounts_bp
     from frikomport.admin.views import bp as admin_bp
     from frikomport.core.views import bp as core_bp
+    from frikomport.courses.admin_views import bp as course_admin_bp
+    from frikomport.courses.views import bp as courses_bp
+    from frikomport.courses.views import feeds_bp
     from frikomport.tenancy.views import bp as tenancy_bp
 
-    for blueprint in (core_bp, accounts_bp, tenancy_bp, admin_bp):
+    for blueprint in (core_bp, accounts_bp, tenancy_bp, admin_bp, courses_bp, feeds_bp,
+                      course_admin_bp):
         app.register_blueprint(blueprint)
+    register_filters(app)
 
     @app.context_processor
     def template_helpers():
@@ -73,10 +79,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from frikomport.accounts.cli import users_cli
+    from frikomport.courses.cli import courses_cli
     from frikomport.demo.cli import demo_cli
     from frikomport.notifications.cli import outbox_cli
 
-    for group in (users_cli, demo_cli, outbox_cli):
+    for group in (users_cli, demo_cli, outbox_cli, courses_cli):
         app.cli.add_command(group)
 
 

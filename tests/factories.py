@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from frikomport.accounts.models import User
 from frikomport.accounts.passwords import hash_password
+from frikomport.courses.models import (
+    Category,
+    Course,
+    CourseSession,
+    CourseState,
+    Location,
+    ServiceArea,
+    Visibility,
+)
 from frikomport.db import utcnow
 from frikomport.extensions import db
 from frikomport.tenancy.models import Membership, Organisation, Role
+from frikomport.timeutil import local_to_utc, to_local
 
 DEFAULT_PASSWORD = "riktig-hest-batteri"
 
@@ -56,3 +68,58 @@ def member(organisation: Organisation, role: Role = Role.EMPLOYEE, **user_fields
     MembershipFactory(organisation=organisation, user=user, role=role)
     db.session.refresh(user)
     return user
+
+
+class CategoryFactory(BaseFactory):
+    class Meta:
+        model = Category
+        exclude = ("organisation",)
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    name = factory.Sequence(lambda n: f"Kategori {n}")
+
+
+class ServiceAreaFactory(CategoryFactory):
+    class Meta:
+        model = ServiceArea
+
+
+class LocationFactory(CategoryFactory):
+    class Meta:
+        model = Location
+
+    name = factory.Sequence(lambda n: f"Møterom {n}")
+    address = "Kirkegata 1, 3616 Kongsberg"
+
+
+def in_days(days: int, hour: int = 9, hours: int = 3) -> tuple[datetime, datetime]:
+    """A session ``days`` from today at ``hour`` o'clock Oslo time."""
+    day = to_local(utcnow()).date() + timedelta(days=days)
+    return local_to_utc(day, time(hour)), local_to_utc(day, time(hour + hours))
+
+
+class CourseFactory(BaseFactory):
+    """A published course with one session in ten days (pass ``sessions=[]`` for none)."""
+
+    class Meta:
+        model = Course
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    title = factory.Sequence(lambda n: f"Kurs nummer {n}")
+    summary = "Et nyttig kurs."
+    capacity = 20
+    visibility = Visibility.PUBLIC
+    state = CourseState.PUBLISHED
+    published_at = factory.LazyFunction(utcnow)
+
+    @factory.post_generation
+    def sessions(course, create, extracted, **_kwargs):
+        periods = extracted if extracted is not None else [in_days(10)]
+        course.sessions = [CourseSession(organisation_id=course.organisation_id, starts_at=start,
+                                         ends_at=end) for start, end in periods]
+        course.starts_at = min((start for start, _ in periods), default=None)
+        course.ends_at = max((end for _, end in periods), default=None)
+        if create:
+            db.session.commit()

@@ -15,6 +15,7 @@ def test_models_match_migrations(app):
 
 
 def test_every_tenant_owned_table_carries_organisation_id(app):
-    tenant_owned = {"membership", "audit_event"}
+    tenant_owned = {"membership", "audit_event", "course", "course_session",
+                    "course_attachment", "category", "service_area", "location"}
     columns = {t: {c["name"] for c in inspect(db.engine).get_columns(t)} for t in tenant_owned}
     assert all("organisation_id" in names for names in columns.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from frikomport.accounts import services
 from frikomport.accounts.forms import (
@@ -63,16 +64,17 @@ def logout():
 @limiter.limit("20 per hour", methods=["POST"])
 def signup():
     form = SignupForm()
-    form.organisation.choices = [(o.id, o.name) for o in list_organisations(db.session)]
+    form.organisation.choices = [SelectChoice(o.id, o.name)
+                                 for o in list_organisations(db.session)]
     if form.validate_on_submit():
         organisation = get_organisation_by_id(db.session, form.organisation.data)
 
-        if run_service(form, lambda: services.sign_up(
+        if created := run_service(form, lambda: services.sign_up(
             db.session, email=form.email.data, name=form.name.data,
             password=form.password.data, organisation=organisation,
             phone=form.phone.data or "", locale=select_locale(),
         )):
-            login_user(services.find_user_by_email(db.session, form.email.data))
+            login_user(created.value)
             flash(_("Your account is ready. We have sent you an e-mail to confirm your "
                     "address."), "success")
             return redirect(url_for("core.index"))
@@ -162,5 +164,6 @@ def change_password():
 
 def _profile_form(**kwargs) -> ProfileForm:
     form = ProfileForm(obj=current_user, **kwargs)
-    form.locale.choices = list(current_app.config["LANGUAGES"].items())
+    form.locale.choices = [SelectChoice(code, label)
+                           for code, label in current_app.config["LANGUAGES"].items()]
     return form

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user
 from sqlalchemy import text
 
+from frikomport.courses import queries
 from frikomport.extensions import db
 from frikomport.tenancy.services import list_organisations
 from frikomport.viewhelpers import safe_next_url
@@ -15,7 +16,8 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("index.html", organisations=list_organisations(db.session))
+    return render_template("index.html", organisations=list_organisations(db.session),
+                           courses=queries.upcoming(db.session, current_user))
 
 
 @bp.post("/language")

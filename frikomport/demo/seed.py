@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from frikomport.accounts.models import User
 from frikomport.accounts.passwords import hash_password
 from frikomport.db import utcnow
+from frikomport.demo.courses import seed_courses
 from frikomport.tenancy.models import Membership, Organisation, Role
+from frikomport.timeutil import to_local
 
 DEMO_PASSWORD = "kurs-demo-2026"
 DEMO_DOMAIN = "demo.frikomport.example.org"
@@ -38,7 +40,7 @@ PEOPLE = [
      ("Marte", "Moen", Role.EMPLOYEE), ("Jonas", "Strand", Role.EMPLOYEE)],
 ]
 
-SERVICE_AREA_DESCRIPTIONS = {
+DESCRIPTIONS = {
     "kongsberg": "Kongsberg kommune deler kurs i helse og omsorg, oppvekst og digitalisering "
                  "med nabokommunene i regionen.",
 }
@@ -67,6 +69,7 @@ def seed(session: Session) -> list[DemoAccount]:
             _person(session, organisation, email, f"{first} {last}", role, password_hash)
             accounts.append(DemoAccount(email, f"{first} {last}", name, role.value))
     session.flush()
+    seed_courses(session, to_local(utcnow()).date())
     return accounts
 
 
@@ -85,7 +88,7 @@ def _organisation(session: Session, slug: str, name: str, address: str,
     if organisation is None:
         organisation = Organisation(
             slug=slug, name=name, region="Kongsbergregionen",
-            description=SERVICE_AREA_DESCRIPTIONS.get(
+            description=DESCRIPTIONS.get(
                 slug, f"{name} er med i kurssamarbeidet i Kongsbergregionen. Besøksadresse: "
                       f"{address}."),
             contact_email=f"kurs@{slug}.{DEMO_DOMAIN}", contact_phone=phone,

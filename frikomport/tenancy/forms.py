@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from frikomport.accounts.forms import strip
@@ -15,7 +16,7 @@ ROLE_LABELS = {
 
 
 def role_choices():
-    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+    return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
 class OrganisationForm(FlaskForm):

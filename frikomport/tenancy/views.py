@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from frikomport.audit.services import list_events
+from frikomport.courses import queries
 from frikomport.extensions import db
 from frikomport.permissions import Permission, ensure
 from frikomport.tenancy import services
+from frikomport.tenancy.blueprints import tenant_blueprint
 from frikomport.tenancy.forms import AddMemberForm, OrganisationForm, RoleForm
 from frikomport.tenancy.logos import logo_path, save_logo
 from frikomport.tenancy.models import Role
-from frikomport.tenancy.scoping import get_organisation
-from frikomport.viewhelpers import render_form, run_service
+from frikomport.viewhelpers import flash_form_errors, render_form, run_service
 
-bp = Blueprint("tenancy", __name__, url_prefix="/o/<slug>")
-
-
-@bp.url_value_preprocessor
-def load_organisation(_endpoint, values):
-    g.organisation = get_organisation(db.session, values.pop("slug"))
-
-
-@bp.url_defaults
-def add_slug(endpoint, values):
-    if "slug" not in values and "organisation" in g:
-        values["slug"] = g.organisation.slug
+bp = tenant_blueprint("tenancy", __name__)
 
 
 @bp.get("/")
 def organisation():
-    return render_template("tenancy/organisation.html", organisation=g.organisation)
+    courses = queries.upcoming(db.session, current_user, limit=10, organisation=g.organisation)
+    return render_template("tenancy/organisation.html", organisation=g.organisation,
+                           courses=courses)
 
 
 @bp.get("/logo")
@@ -76,7 +68,7 @@ def change_role(membership_id: int):
     )):
         flash(_("The role of %(name)s is changed.", name=membership.user.name), "success")
     else:
-        _flash_errors(form)
+        flash_form_errors(form)
     return redirect(url_for(".members"))
 
 
@@ -91,16 +83,8 @@ def remove_member(membership_id: int):
     ):
         flash(_("%(name)s is no longer a member.", name=name), "success")
     else:
-        _flash_errors(form)
+        flash_form_errors(form)
     return redirect(url_for(".members"))
-
-
-def _flash_errors(form) -> None:
-    for message in form.form_errors:
-        flash(message, "danger")
-    for field_errors in form.errors.values():
-        for message in field_errors:
-            flash(message, "danger")
 
 
 @bp.route("/admin/settings", methods=["GET", "POST"])

@@ -1,0 +1,176 @@
+"""Courses and their per-tenant vocabulary (categories, service areas, locations)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from frikomport.accounts.models import User
+from frikomport.db import UTCDateTime, db, utcnow
+from frikomport.tenancy.models import Organisation
+
+
+def _enum(cls, name: str, length: int = 12):
+    return Enum(cls, native_enum=False, create_constraint=True, length=length, name=name,
+                values_callable=lambda items: [i.value for i in items])
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"      # everyone, also anonymous visitors
+    REGION = "region"      # logged-in members of any organisation
+    INTERNAL = "internal"  # members of the host organisation only
+
+
+class CourseState(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+    FINISHED = "finished"
+
+
+class _TenantVocabulary:
+    """Columns shared by the per-tenant lists organisers choose from."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Category(_TenantVocabulary, db.Model):
+    __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+
+class ServiceArea(_TenantVocabulary, db.Model):
+    __tablename__ = "service_area"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+
+class Location(_TenantVocabulary, db.Model):
+    __tablename__ = "location"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    address: Mapped[str] = mapped_column(String(300), default="")
+    room: Mapped[str] = mapped_column(String(120), default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    map_url: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Course(db.Model):
+    __tablename__ = "course"
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("reserved_seats >= 0 AND reserved_seats <= capacity",
+                        name="reserved_within_capacity"),
+        CheckConstraint("price_nok >= 0", name="price_not_negative"),
+        CheckConstraint("confirmed_count >= 0 AND confirmed_count <= capacity",
+                        name="confirmed_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id", ondelete="SET NULL"), index=True)
+    service_area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_area.id", ondelete="SET NULL"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id", ondelete="SET NULL"))
+    target_group: Mapped[str] = mapped_column(String(300), default="")
+    instructor: Mapped[str] = mapped_column(String(200), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    price_nok: Mapped[int] = mapped_column(Integer, default=0)
+    capacity: Mapped[int] = mapped_column(Integer)
+    reserved_seats: Mapped[int] = mapped_column(Integer, default=0)
+    reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"),
+                                                   default=Visibility.REGION)
+    state: Mapped[CourseState] = mapped_column(_enum(CourseState, "course_state"),
+                                               default=CourseState.DRAFT, index=True)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # Denormalised from the sessions so lists can sort and filter without joins.
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Seat counters, kept by the registration engine while it holds the course row lock.
+    confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
+    waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
+    allow_guests: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    organisation: Mapped[Organisation] = relationship()
+    category: Mapped[Category | None] = relationship()
+    service_area: Mapped[ServiceArea | None] = relationship()
+    location: Mapped[Location | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    sessions: Mapped[list[CourseSession]] = relationship(
+        back_populates="course", cascade="all, delete-orphan",
+        order_by="CourseSession.starts_at")
+    attachments: Mapped[list[CourseAttachment]] = relationship(
+        back_populates="course", cascade="all, delete-orphan",
+        order_by="CourseAttachment.id")
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.confirmed_count, 0)
+
+    @property
+    def is_free(self) -> bool:
+        return self.price_nok == 0
+
+    def __repr__(self) -> str:
+        return f"<Course {self.id} {self.title!r}>"
+
+
+class CourseSession(db.Model):
+    __tablename__ = "course_session"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"),
+                                           index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    course: Mapped[Course] = relationship(back_populates="sessions")
+
+
+class CourseAttachment(db.Model):
+    __tablename__ = "course_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"),
+                                           index=True)
+    filename: Mapped[str] = mapped_column(String(200))      # as shown to users
+    stored_name: Mapped[str] = mapped_column(String(100))   # random name on disk
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="attachments")

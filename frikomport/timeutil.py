@@ -1,0 +1,31 @@
+"""Time zones: everything is stored in UTC and entered and shown in Europe/Oslo."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def local_to_utc(day: date, at: time) -> datetime:
+    """Oslo wall-clock time to UTC (the right offset for summer and winter time)."""
+    return datetime.combine(day, at, tzinfo=OSLO).astimezone(UTC)
+
+
+def naive_local_to_utc(value: datetime | None) -> datetime | None:
+    """A naive datetime from a form (Oslo wall-clock) to aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=OSLO).astimezone(UTC)
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    return value.astimezone(OSLO) if value is not None else None
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """The first instant of the month and of the next, in UTC (Oslo months)."""
+    start = local_to_utc(date(year, month, 1), time())
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return start, local_to_utc(following, time())

@@ -71,12 +71,16 @@ COURSES = [
 DRAFT_TITLE = "Trafikksikkerhet for barnehager (utkast)"
 
 
-def seed_courses(session: Session, today: date) -> int:
-    """Create vocabulary, locations and demo courses where missing; return courses added."""
+def seed_courses(session: Session, today: date, addresses: dict[str, str]) -> int:
+    """Create vocabulary, locations and demo courses where missing; return courses added.
+
+    ``addresses`` maps each organisation's slug to its town hall's address.
+    """
     added = 0
     for slug in {course[0] for course in COURSES}:
         organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
-        _ensure_vocabulary(session, _member(session, organisation, Role.ADMIN), organisation)
+        admin = _member(session, organisation, Role.ADMIN)
+        _ensure_vocabulary(session, admin, organisation, addresses[slug])
     for entry in COURSES:
         added += _ensure_course(session, today, *entry)
     added += _ensure_course(session, today, "kongsberg", DRAFT_TITLE, 0, 1, "public", 60,
@@ -90,7 +94,8 @@ def _member(session: Session, organisation: Organisation, role: Role):
         Membership.organisation_id == organisation.id, Membership.role == role)).user
 
 
-def _ensure_vocabulary(session: Session, actor, organisation: Organisation) -> None:
+def _ensure_vocabulary(session: Session, actor, organisation: Organisation,
+                       address: str) -> None:
     for model, names in ((Category, CATEGORIES), (ServiceArea, SERVICE_AREAS)):
         existing = {item.name for item in vocabulary.list_items(session, organisation, model)}
         for name in names:
@@ -99,8 +104,7 @@ def _ensure_vocabulary(session: Session, actor, organisation: Organisation) -> N
     if not vocabulary.list_items(session, organisation, Location):
         vocabulary.save_item(session, actor, organisation, Location,
                              name=f"{organisation.name.removesuffix(' kommune')} rådhus",
-                             room="Kommunestyresalen", address=organisation.description[-40:],
-                             capacity=60)
+                             room="Kommunestyresalen", address=address, capacity=60)
 
 
 def _ensure_course(session: Session, today: date, slug, title, category, service_area,

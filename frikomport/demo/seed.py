@@ -69,7 +69,8 @@ def seed(session: Session) -> list[DemoAccount]:
             _person(session, organisation, email, f"{first} {last}", role, password_hash)
             accounts.append(DemoAccount(email, f"{first} {last}", name, role.value))
     session.flush()
-    seed_courses(session, to_local(utcnow()).date())
+    addresses = {slug: address for slug, _name, address, _phone in MUNICIPALITIES}
+    seed_courses(session, to_local(utcnow()).date(), addresses)
     return accounts
 
 

@@ -112,6 +112,8 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "OUTBOX_IN_PROCESS": _bool(env.get("OUTBOX_IN_PROCESS"), not production),
         "OUTBOX_POLL_SECONDS": _int(env, "OUTBOX_POLL_SECONDS", 5),
         "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
+        # Registrations
+        "REMINDER_DAYS": _int(env, "REMINDER_DAYS", 2),
         # Language
         "BABEL_DEFAULT_LOCALE": "nb",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",

@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from frikomport import web
 
     web.init_extensions(app)
+    web.connect_receivers()
     web.register_blueprints(app)
     web.register_cli(app)
     web.register_error_handlers(app)

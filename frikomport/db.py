@@ -57,6 +57,20 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def is_lock_conflict(error: Exception) -> bool:
+    """A transaction lost a race for a lock and may simply be retried.
+
+    SQLite reports "database is locked" when another connection holds (or has just used)
+    the write lock; PostgreSQL reports deadlocks and serialisation failures by SQLSTATE.
+    """
+    original = getattr(error, "orig", None)
+    if original is None:
+        return False
+    if "database is locked" in str(original):
+        return True
+    return getattr(original, "sqlstate", None) in {"40001", "40P01", "55P03"}
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
     """Enforce foreign keys and allow concurrent readers on SQLite."""

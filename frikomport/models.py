@@ -11,6 +11,7 @@ from frikomport.courses.models import (
     ServiceArea,
 )
 from frikomport.notifications.models import OutboxAttachment, OutboxMessage
+from frikomport.registrations.models import Registration, RegistrationEvent
 from frikomport.tenancy.models import Membership, Organisation, Role
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "Organisation",
     "OutboxAttachment",
     "OutboxMessage",
+    "Registration",
+    "RegistrationEvent",
     "Role",
     "ServiceArea",
     "User",

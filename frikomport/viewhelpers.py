@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +12,9 @@ from urllib.parse import urlsplit
 
 from flask import flash, render_template, request
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import OperationalError
 
+from frikomport.db import is_lock_conflict
 from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
 from frikomport.extensions import db
 
@@ -25,22 +30,42 @@ class Outcome:
         return self.ok
 
 
+LOCK_RETRIES = 8
+
+
+class NoForm:
+    """Collects refused-rule messages for actions that have no form (e.g. e-mailed links)."""
+
+    def __init__(self):
+        self.form_errors: list[str] = []
+        self.errors: dict[str, list[str]] = {}
+
+
 def run_service(form, action: Callable[[], Any]) -> Outcome:
     """Run a service call and commit; on a refused rule, roll back and show the message.
 
     Access errors are re-raised so they become 404/403 pages rather than form messages.
+    A transaction that loses a lock race (busy SQLite, PostgreSQL deadlock) is rolled
+    back and run again from the start, so the rules are re-checked on fresh data.
     """
-    try:
-        value = action()
-        db.session.commit()
-    except (NotFoundError, PermissionDeniedError):
-        db.session.rollback()
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return Outcome(False)
-    return Outcome(True, value)
+    for attempt in itertools.count(1):
+        try:
+            value = action()
+            db.session.commit()
+        except (NotFoundError, PermissionDeniedError):
+            db.session.rollback()
+            raise
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            return Outcome(False)
+        except OperationalError as error:
+            db.session.rollback()
+            if not is_lock_conflict(error) or attempt == LOCK_RETRIES:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+            continue
+        return Outcome(True, value)
 
 
 def flash_form_errors(form) -> None:

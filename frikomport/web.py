@@ -19,6 +19,15 @@ from frikomport.templating import register_filters
 ROOT_MIGRATIONS = "migrations"
 
 
+def connect_receivers() -> None:
+    """Registrations react to course events (idempotent: blinker keeps one connection)."""
+    from frikomport.courses.signals import course_cancelled, course_changed
+    from frikomport.registrations.services import on_course_cancelled, on_course_changed
+
+    course_cancelled.connect(on_course_cancelled)
+    course_changed.connect(on_course_changed)
+
+
 def init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
@@ -58,10 +67,12 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.courses.admin_views import bp as course_admin_bp
     from frikomport.courses.views import bp as courses_bp
     from frikomport.courses.views import feeds_bp
+    from frikomport.registrations.admin_views import bp as participants_bp
+    from frikomport.registrations.views import bp as registrations_bp
     from frikomport.tenancy.views import bp as tenancy_bp
 
     for blueprint in (core_bp, accounts_bp, tenancy_bp, admin_bp, courses_bp, feeds_bp,
-                      course_admin_bp):
+                      course_admin_bp, registrations_bp, participants_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 
@@ -82,8 +93,10 @@ def register_cli(app: Flask) -> None:
     from frikomport.courses.cli import courses_cli
     from frikomport.demo.cli import demo_cli
     from frikomport.notifications.cli import outbox_cli
+    from frikomport.registrations.cli import registrations_cli, reminders_cli
 
-    for group in (users_cli, demo_cli, outbox_cli, courses_cli):
+    for group in (users_cli, demo_cli, outbox_cli, courses_cli, reminders_cli,
+                  registrations_cli):
         app.cli.add_command(group)
 
 

@@ -99,7 +99,11 @@ class CourseForm(FlaskForm):
                              choices=[SelectChoice(v.value, label)
                                       for v, label in VISIBILITY_LABELS.items()],
                              default=Visibility.REGION.value)
+    cancellation_deadline = DateTimeLocalField(
+        _l("Participants can cancel until"), validators=[Optional()],
+        description=_l("Empty: until the course starts. Organisers can always cancel."))
     allow_guests = BooleanField(_l("People without an account may register as guests"))
+    requires_approval = BooleanField(_l("The organiser approves each registration"))
 
     def validate_reserved_seats(self, field):
         if self.capacity.data is not None and field.data and field.data > self.capacity.data:
@@ -158,6 +162,8 @@ def course_data(form: CourseForm) -> CourseData:
         registration_opens_at=naive_local_to_utc(form.registration_opens_at.data),
         registration_closes_at=naive_local_to_utc(form.registration_closes_at.data),
         visibility=Visibility(form.visibility.data), allow_guests=form.allow_guests.data,
+        requires_approval=form.requires_approval.data,
+        cancellation_deadline=naive_local_to_utc(form.cancellation_deadline.data),
         sessions=sessions,
     )
 
@@ -171,13 +177,14 @@ def fill_course_form(form: CourseForm, course: Course) -> None:
     """Show a course in the form, in Oslo time, with a few empty session rows to add more."""
     for name in ("title", "summary", "description", "target_group", "instructor",
                  "contact_name", "contact_email", "contact_phone", "price_nok", "capacity",
-                 "reserved_seats", "allow_guests"):
+                 "reserved_seats", "allow_guests", "requires_approval"):
         getattr(form, name).data = getattr(course, name)
     form.category.data = course.category_id
     form.service_area.data = course.service_area_id
     form.location.data = course.location_id
     form.visibility.data = course.visibility.value
-    for name in ("reserved_until", "registration_opens_at", "registration_closes_at"):
+    for name in ("reserved_until", "registration_opens_at", "registration_closes_at",
+                 "cancellation_deadline"):
         getattr(form, name).data = _naive_local(getattr(course, name))
     while form.sessions.entries:
         form.sessions.pop_entry()

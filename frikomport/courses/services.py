@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from frikomport.audit.services import record
 from frikomport.courses.attachments import copy_files
+from frikomport.courses.locking import lock_course
 from frikomport.courses.models import (
     Category,
     Course,
@@ -54,6 +55,8 @@ class CourseData:
     registration_closes_at: datetime | None = None
     visibility: Visibility = Visibility.REGION
     allow_guests: bool = False
+    requires_approval: bool = False
+    cancellation_deadline: datetime | None = None
 
     @classmethod
     def from_course(cls, course: Course) -> CourseData:
@@ -125,6 +128,7 @@ def get_course_for_management(session: Session, actor, organisation: Organisatio
 
 def update_course(session: Session, actor, course: Course, data: CourseData) -> None:
     ensure(actor, Permission.MANAGE_COURSES, course.organisation)
+    lock_course(session, course.id)  # fresh seat counters; registrations wait for us
     if course.state in (CourseState.CANCELLED, CourseState.FINISHED):
         raise DomainError(_("A cancelled or finished course cannot be changed."))
     validate(data)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, flash, g, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from frikomport.courses import queries
 from frikomport.courses.attachments import get_attachment_for_viewer, stored_path
@@ -16,6 +17,10 @@ from frikomport.courses.models import Category
 from frikomport.courses.queries import CourseFilters
 from frikomport.db import utcnow
 from frikomport.extensions import db
+from frikomport.registrations import services as registrations
+from frikomport.registrations.engine import waiting_position
+from frikomport.registrations.forms import RegisterForm
+from frikomport.registrations.models import RegistrationState
 from frikomport.tenancy.blueprints import tenant_blueprint
 from frikomport.tenancy.scoping import get_scoped
 from frikomport.timeutil import to_local
@@ -77,7 +82,15 @@ def month_calendar():
 @bp.get("/<int:course_id>")
 def detail(course_id: int):
     course = queries.get_visible_course(db.session, current_user, course_id)
-    return render_template("courses/detail.html", course=course, now=utcnow())
+    now = utcnow()
+    registration = registrations.registration_of(db.session, current_user, course)
+    position = (waiting_position(db.session, registration) if registration
+                and registration.state == RegistrationState.WAITLISTED else None)
+    return render_template(
+        "courses/detail.html", course=course, now=now, registration=registration,
+        position=position, closed=registrations.registration_closed_reason(course, now),
+        cancellation_closed=registrations.cancellation_closed(course, now),
+        register_form=RegisterForm(), action_form=FlaskForm())
 
 
 @bp.get("/<int:course_id>.ics")

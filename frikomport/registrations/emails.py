@@ -1,0 +1,73 @@
+"""E-mails about registrations, queued in the outbox in the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from frikomport.courses.feeds import calendar_bytes
+from frikomport.notifications.services import Attachment, queue_templated_email
+from frikomport.registrations import tokens
+from frikomport.registrations.models import Registration
+from frikomport.urls import external_url
+
+
+def _locale(registration: Registration) -> str:
+    return registration.user.locale if registration.user else "nb"
+
+
+def _ics(registration: Registration) -> tuple[Attachment, ...]:
+    course = registration.course
+    return (Attachment(f"kurs-{course.id}.ics", "text/calendar",
+                       calendar_bytes([course], course.title)),)
+
+
+def _send(session: Session, registration: Registration, template: str, with_ics=False,
+          **context) -> None:
+    course = registration.course
+    queue_templated_email(
+        session, registration.email, template, _locale(registration),
+        attachments=_ics(registration) if with_ics else (),
+        registration=registration, course=course,
+        course_url=external_url("courses.detail", course_id=course.id),
+        cancel_url=external_url("registrations.cancel_by_link",
+                                token=tokens.make(tokens.CANCEL, registration)),
+        **context)
+
+
+def confirmed(session: Session, registration: Registration, promoted: bool = False) -> None:
+    _send(session, registration, "registration_confirmed", with_ics=True, promoted=promoted)
+
+
+def waitlisted(session: Session, registration: Registration, position: int) -> None:
+    _send(session, registration, "registration_waitlisted", position=position)
+
+
+def awaiting_approval(session: Session, registration: Registration) -> None:
+    _send(session, registration, "registration_pending")
+
+
+def rejected(session: Session, registration: Registration) -> None:
+    _send(session, registration, "registration_rejected")
+
+
+def cancelled(session: Session, registration: Registration, by_organiser: bool) -> None:
+    _send(session, registration, "registration_cancelled", by_organiser=by_organiser)
+
+
+def course_cancelled(session: Session, registration: Registration, reason: str) -> None:
+    _send(session, registration, "course_cancelled", with_ics=True, reason=reason)
+
+
+def reminder(session: Session, registration: Registration) -> None:
+    _send(session, registration, "registration_reminder", with_ics=True)
+
+
+def guest_confirmation(session: Session, registration: Registration) -> None:
+    link = external_url("registrations.confirm_guest",
+                        token=tokens.make(tokens.GUEST_CONFIRM, registration))
+    _send(session, registration, "guest_confirm", link=link)
+
+
+def message_from_organiser(session: Session, registration: Registration, subject: str,
+                           body: str) -> None:
+    _send(session, registration, "organiser_message", subject=subject, body=body)

@@ -1,0 +1,110 @@
+"""Seat allocation: who gets a seat, who waits, and keeping the course's counters right.
+
+Every function here expects the caller to hold the course lock
+(:func:`frikomport.courses.locking.lock_course`) for the rest of the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from frikomport.courses.models import Course
+from frikomport.db import utcnow
+from frikomport.registrations.models import (
+    SEATED_STATES,
+    Registration,
+    RegistrationEvent,
+    RegistrationState,
+)
+
+
+def reserved_now(course: Course, now: datetime) -> int:
+    """Seats still held back for the host organisation's own employees."""
+    if course.reserved_seats and course.reserved_until and now < course.reserved_until:
+        return course.reserved_seats
+    return 0
+
+
+def _host_seated(session: Session, course: Course) -> int:
+    return session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.course_id == course.id, Registration.state.in_(SEATED_STATES),
+        Registration.employer_organisation_id == course.organisation_id)) or 0
+
+
+def has_seat_for(session: Session, course: Course, registration: Registration,
+                 now: datetime) -> bool:
+    """Is there a seat this person may take right now?
+
+    Host employees may take any free seat. Others share the open seats: host employees
+    fill the reserved seats first, and only their overflow counts against the open ones.
+    """
+    if course.confirmed_count >= course.capacity:
+        return False
+    reserved = reserved_now(course, now)
+    if not reserved or registration.employer_organisation_id == course.organisation_id:
+        return True
+    host = _host_seated(session, course)
+    open_taken = (course.confirmed_count - host) + max(0, host - reserved)
+    return open_taken < course.capacity - reserved
+
+
+def transition(session: Session, registration: Registration, new: RegistrationState,
+               actor, note: str = "") -> None:
+    """Change state, keep the course counters in step and record who did it."""
+    old = registration.state
+    course = registration.course
+    course.confirmed_count += (new in SEATED_STATES) - (old in SEATED_STATES)
+    course.waitlist_count += ((new == RegistrationState.WAITLISTED)
+                              - (old == RegistrationState.WAITLISTED))
+    if new == RegistrationState.WAITLISTED and registration.queued_at is None:
+        registration.queued_at = utcnow()
+    registration.state = new
+    session.add(RegistrationEvent(
+        organisation_id=registration.organisation_id, registration=registration,
+        actor_id=getattr(actor, "id", None), from_state=old.value if old else None,
+        to_state=new.value, note=note[:300]))
+
+
+def place(session: Session, registration: Registration, actor, now: datetime,
+          note: str = "") -> RegistrationState:
+    """Give a seat if there is one for this person, else a place on the waiting list."""
+    seat = has_seat_for(session, registration.course, registration, now)
+    transition(session, registration,
+               RegistrationState.CONFIRMED if seat else RegistrationState.WAITLISTED,
+               actor, note)
+    return registration.state
+
+
+def waiting_list(session: Session, course: Course) -> list[Registration]:
+    return list(session.scalars(
+        select(Registration)
+        .where(Registration.course_id == course.id,
+               Registration.state == RegistrationState.WAITLISTED)
+        .order_by(Registration.queued_at, Registration.id)))
+
+
+def fill_free_seats(session: Session, course: Course, actor,
+                    now: datetime) -> list[Registration]:
+    """Promote people from the waiting list, in order, while there are seats for them."""
+    promoted = []
+    for registration in waiting_list(session, course):
+        if course.confirmed_count >= course.capacity:
+            break
+        if has_seat_for(session, course, registration, now):
+            transition(session, registration, RegistrationState.CONFIRMED, actor,
+                       "promoted from the waiting list")
+            promoted.append(registration)
+    return promoted
+
+
+def waiting_position(session: Session, registration: Registration) -> int:
+    """1 for the first in line."""
+    return (session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.course_id == registration.course_id,
+        Registration.state == RegistrationState.WAITLISTED,
+        (Registration.queued_at < registration.queued_at)
+        | ((Registration.queued_at == registration.queued_at)
+           & (Registration.id < registration.id)))) or 0) + 1

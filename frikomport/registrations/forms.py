@@ -1,0 +1,26 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, StringField, TelField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional
+
+from frikomport.accounts.forms import strip
+
+
+class RegisterForm(FlaskForm):
+    comment = TextAreaField(_l("Comment to the organiser"),
+                            validators=[Optional(), Length(max=2000)],
+                            description=_l("For example allergies or needs for adaptation."))
+
+
+class GuestRegisterForm(RegisterForm):
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail address"), filters=[strip], validators=[
+        InputRequired(), Email(check_deliverability=False), Length(max=254)])
+    phone = TelField(_l("Mobile phone"), validators=[InputRequired(), Length(max=40)])
+    employer = StringField(_l("Employer"), validators=[InputRequired(), Length(max=200)])
+
+
+class EmailParticipantsForm(FlaskForm):
+    subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=10000)])
+    include_waitlisted = BooleanField(_l("Also send to those on the waiting list"))

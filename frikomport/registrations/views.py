@@ -1,0 +1,138 @@
+"""Registering, cancelling, "Mine påmeldinger" and the personal calendar feed."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from frikomport.courses.feeds import calendar_bytes
+from frikomport.courses.queries import get_visible_course
+from frikomport.db import utcnow
+from frikomport.errors import DomainError, NotFoundError
+from frikomport.extensions import db, limiter
+from frikomport.registrations import services
+from frikomport.registrations.forms import GuestRegisterForm, RegisterForm
+from frikomport.registrations.models import RegistrationState
+from frikomport.viewhelpers import NoForm, flash_form_errors, render_form, run_service
+
+bp = Blueprint("registrations", __name__)
+
+STATE_MESSAGES = {
+    RegistrationState.CONFIRMED: _l("You are registered. A confirmation is on its way by "
+                                    "e-mail."),
+    RegistrationState.WAITLISTED: _l("The course is full: you are on the waiting list and "
+                                     "will get an e-mail if a seat becomes free."),
+    RegistrationState.PENDING: _l("Your registration is received and awaits the organiser's "
+                                  "approval."),
+}
+
+
+def _flash_state(state: RegistrationState) -> None:
+    flash(str(STATE_MESSAGES[state]),
+          "success" if state == RegistrationState.CONFIRMED else "info")
+
+
+@bp.post("/courses/<int:course_id>/register")
+@login_required
+def register(course_id: int):
+    form = RegisterForm()
+    if form.validate_on_submit() and (done := run_service(form, lambda: services.register_member(
+            db.session, current_user, course_id, form.comment.data or ""))):
+        _flash_state(done.value.state)
+    else:
+        flash_form_errors(form)
+    return redirect(url_for("courses.detail", course_id=course_id))
+
+
+@bp.route("/courses/<int:course_id>/register/guest", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register_guest(course_id: int):
+    course = get_visible_course(db.session, current_user, course_id)
+    if not course.allow_guests:
+        raise NotFoundError()
+    form = GuestRegisterForm()
+    if form.validate_on_submit() and run_service(form, lambda: services.register_guest(
+            db.session, course_id, name=form.name.data, email=form.email.data,
+            phone=form.phone.data, employer_name=form.employer.data,
+            comment=form.comment.data or "")):
+        flash(_("Almost done: open the link we have sent to %(email)s to confirm your "
+                "registration.", email=form.email.data), "info")
+        return redirect(url_for("courses.detail", course_id=course_id))
+    return render_form("registrations/guest.html", form, course=course,
+                       closed=services.registration_closed_reason(course, utcnow()))
+
+
+@bp.get("/registrations/confirm/<token>")
+def confirm_guest(token: str):
+    errors = NoForm()
+    if done := run_service(errors, lambda: services.confirm_guest(db.session, token)):
+        _flash_state(done.value.state)
+        return redirect(url_for("courses.detail", course_id=done.value.course_id))
+    flash_form_errors(errors)
+    return redirect(url_for("core.index"))
+
+
+@bp.route("/registrations/cancel/<token>", methods=["GET", "POST"])
+def cancel_by_link(token: str):
+    """GET shows what will be cancelled; only the POST cancels (mail scanners follow GETs)."""
+    try:
+        registration = services.registration_for_cancel_link(db.session, token)
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("core.index"))
+    form = FlaskForm()
+    if form.validate_on_submit() and run_service(
+            form, lambda: services.cancel_by_link(db.session, token)):
+        flash(_("Your registration is cancelled."), "success")
+        return redirect(url_for("courses.detail", course_id=registration.course_id))
+    return render_form("registrations/cancel.html", form, registration=registration,
+                       too_late=services.cancellation_closed(registration.course, utcnow()))
+
+
+@bp.get("/me/registrations")
+@login_required
+def my_registrations():
+    registrations = services.my_registrations(db.session, current_user)
+    now = utcnow()
+    upcoming = [r for r in registrations if r.course.ends_at and r.course.ends_at >= now]
+    past = [r for r in registrations if r not in upcoming]
+    return render_template("registrations/mine.html", upcoming=upcoming, past=past, now=now,
+                           form=FlaskForm(), cancellation_closed=services.cancellation_closed)
+
+
+@bp.post("/me/registrations/<int:registration_id>/cancel")
+@login_required
+def cancel_mine(registration_id: int):
+    form = FlaskForm()
+    if form.validate_on_submit() and run_service(form, lambda: services.cancel_own(
+            db.session, current_user, registration_id)):
+        flash(_("Your registration is cancelled."), "success")
+    else:
+        flash_form_errors(form)
+    return redirect(url_for(".my_registrations"))
+
+
+@bp.post("/me/calendar")
+@login_required
+def new_calendar_link():
+    """Create (or replace, which disables the old one) the secret personal feed address."""
+    form = FlaskForm()
+    if form.validate_on_submit():
+        current_user.calendar_token = secrets.token_urlsafe(32)
+        db.session.commit()
+        flash(_("Your personal calendar address is ready. Any earlier address no longer "
+                "works."), "success")
+    return redirect(url_for(".my_registrations"))
+
+
+@bp.get("/me/calendar/<token>.ics")
+def personal_calendar(token: str):
+    user = services.user_for_calendar_token(db.session, token)
+    registrations = services.calendar_registrations(db.session, user)
+    body = calendar_bytes([r.course for r in registrations], _("My courses"))
+    return Response(body, mimetype="text/calendar; charset=utf-8")

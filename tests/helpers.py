@@ -19,8 +19,8 @@ def outbox(to: str | None = None) -> list[OutboxMessage]:
     return list(db.session.scalars(query))
 
 
-def link_in(message: OutboxMessage) -> str:
-    """The path of the (only) portal link in an e-mail."""
-    found = LINK.findall(message.body_text)
+def link_in(message: OutboxMessage, containing: str = "") -> str:
+    """The path of the one portal link in an e-mail (that contains ``containing``)."""
+    found = [link for link in LINK.findall(message.body_text) if containing in link]
     assert len(found) == 1, message.body_text
     return found[0].removeprefix("https://kurs.example.org")

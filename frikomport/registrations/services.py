@@ -89,12 +89,21 @@ def _announce(session: Session, registration: Registration) -> None:
 
 def _place_or_await_approval(session: Session, registration: Registration, actor,
                              now: datetime, note: str) -> None:
+    """Decide the state (counting seats first, so an autoflush cannot insert a stateless
+    new row), store it, and tell the person."""
     if registration.course.requires_approval:
         engine.transition(session, registration, State.PENDING, actor,
                           note or "awaiting the organiser's approval")
     else:
         engine.place(session, registration, actor, now, note)
+    _store(session, registration)
     _announce(session, registration)
+
+
+def _store(session: Session, registration: Registration) -> None:
+    """Insert now: e-mails need the id (signed links, waiting-list position)."""
+    session.add(registration)
+    session.flush()
 
 
 def _promote_waiting(session: Session, course: Course, actor, now: datetime) -> None:
@@ -124,7 +133,6 @@ def register_member(session: Session, user, course_id: int, comment: str = "") -
         organisation_id=course.organisation_id, course=course, user=user, name=user.name,
         email=user.email, phone=user.phone, employer_organisation_id=employer.id,
         employer_name=employer.name, comment=comment.strip()[:2000])
-    session.add(registration)
     _place_or_await_approval(session, registration, user, now, "")
     return registration
 
@@ -144,9 +152,9 @@ def register_guest(session: Session, course_id: int, *, name: str, email: str, p
         organisation_id=course.organisation_id, course=course, name=name.strip(),
         email=email, phone=phone.strip(), employer_name=employer_name.strip(),
         comment=comment.strip()[:2000])
-    session.add(registration)
     engine.transition(session, registration, State.PENDING, None,
                       "awaiting e-mail confirmation")
+    _store(session, registration)
     emails.guest_confirmation(session, registration)
     return registration
 

@@ -1,0 +1,459 @@
+"""The registration engine: rules, waiting list, cancellation, guests, approval, e-mails."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from frikomport.courses.models import CourseState, Visibility
+from frikomport.db import utcnow
+from frikomport.extensions import db
+from frikomport.registrations.models import Registration, RegistrationEvent
+from frikomport.registrations.models import RegistrationState as S
+from frikomport.tenancy.models import Role
+from tests.factories import CourseFactory, OrganisationFactory, in_days, member
+from tests.factories import register as add_registration
+from tests.helpers import link_in, outbox
+
+
+@pytest.fixture
+def kongsberg(app):
+    return OrganisationFactory(slug="kongsberg", name="Kongsberg kommune")
+
+
+@pytest.fixture
+def notodden(app):
+    return OrganisationFactory(slug="notodden", name="Notodden kommune")
+
+
+def states(course):
+    db.session.expire_all()
+    rows = db.session.scalars(select(Registration).where(Registration.course_id == course.id)
+                              .order_by(Registration.id))
+    return [(r.email, r.state) for r in rows]
+
+
+def counters(course):
+    db.session.refresh(course)
+    return course.confirmed_count, course.waitlist_count
+
+
+def sign_up(client, login, course, user, comment=""):
+    login(user)
+    response = client.post(f"/courses/{course.id}/register", data={"comment": comment},
+                           follow_redirects=True)
+    client.post("/logout")
+    return response
+
+
+# Registering ---------------------------------------------------------------------------
+
+def test_one_click_registration_confirms_and_mails_ics(client, login, kongsberg, notodden):
+    course = CourseFactory(organisation=kongsberg, title="Førstehjelp", capacity=5,
+                           visibility=Visibility.REGION)
+    employee = member(notodden, Role.EMPLOYEE, email="marte@notodden.example.org")
+    page = sign_up(client, login, course, employee, comment="Glutenfri lunsj").text
+    assert "Du er påmeldt" in page
+    [registration] = db.session.scalars(select(Registration))
+    assert (registration.state, registration.comment) == (S.CONFIRMED, "Glutenfri lunsj")
+    assert registration.employer_organisation_id == notodden.id
+    assert counters(course) == (1, 0)
+
+    [message] = outbox("marte@notodden.example.org")
+    assert message.subject == "Påmelding bekreftet: Førstehjelp"
+    [ics] = message.attachments
+    assert ics.content_type == "text/calendar"
+    events = Calendar.from_ical(ics.data).walk("VEVENT")
+    assert events[0]["dtstart"].dt == course.sessions[0].starts_at
+    assert "/registrations/cancel/" in message.body_text
+    [event] = db.session.scalars(select(RegistrationEvent))
+    assert (event.from_state, event.to_state, event.actor_id) == (None, "confirmed", employee.id)
+
+
+def test_registering_twice_is_refused(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg)
+    employee = member(kongsberg)
+    sign_up(client, login, course, employee)
+    again = sign_up(client, login, course, employee).text
+    assert "allerede påmeldt" in again
+    assert len(states(course)) == 1
+
+
+def test_database_refuses_a_second_active_registration(app, kongsberg):
+    course = CourseFactory(organisation=kongsberg)
+    employee = member(kongsberg)
+    add_registration(course, employee)
+    with pytest.raises(IntegrityError):
+        add_registration(course, employee)
+    db.session.rollback()
+    # A cancelled registration does not block a new one.
+    db.session.execute(Registration.__table__.update().values(state="cancelled"))
+    db.session.commit()
+    add_registration(course, employee)
+
+
+@pytest.mark.parametrize(("course_fields", "message"), [
+    ({"registration_opens_at": utcnow() + timedelta(days=1)}, "ikke åpnet ennå"),
+    ({"registration_closes_at": utcnow() - timedelta(hours=1)}, "Påmeldingen er stengt"),
+    ({"sessions": [in_days(-1)]}, "Påmeldingen er stengt"),  # already started
+    ({"state": CourseState.CANCELLED}, "ikke åpent for påmelding"),
+])
+def test_registration_window_and_state(client, login, kongsberg, course_fields, message):
+    course = CourseFactory(organisation=kongsberg, **course_fields)
+    page = sign_up(client, login, course, member(kongsberg)).text
+    assert message in page
+    assert states(course) == []
+
+
+def test_unconfirmed_email_cannot_register(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg)
+    page = sign_up(client, login, course, member(kongsberg, email_confirmed_at=None)).text
+    assert "Bekreft e-postadressen din før du melder deg på" in page
+    assert states(course) == []
+
+
+def test_cannot_register_for_invisible_course(client, login, kongsberg, notodden):
+    internal = CourseFactory(organisation=kongsberg, visibility=Visibility.INTERNAL)
+    login(member(notodden))
+    assert client.post(f"/courses/{internal.id}/register").status_code == 404
+    assert states(internal) == []
+
+
+# Waiting list ------------------------------------------------------------------------------
+
+def test_full_course_waitlists_in_order_and_cancellation_promotes_first(client, login,
+                                                                      kongsberg):
+    course = CourseFactory(organisation=kongsberg, title="HLR", capacity=2)
+    people = [member(kongsberg, email=f"p{n}@example.org") for n in range(5)]
+    for person in people:
+        sign_up(client, login, course, person)
+    assert [state for _, state in states(course)] == [S.CONFIRMED] * 2 + [S.WAITLISTED] * 3
+    assert counters(course) == (2, 3)
+    [waitlisted_mail] = outbox("p3@example.org")
+    assert "nummer 2" in waitlisted_mail.body_text
+
+    login(people[0])
+    mine = db.session.scalar(select(Registration).where(Registration.email == "p0@example.org"))
+    client.post(f"/me/registrations/{mine.id}/cancel")
+    assert [state for _, state in states(course)] == [
+        S.CANCELLED, S.CONFIRMED, S.CONFIRMED, S.WAITLISTED, S.WAITLISTED]
+    assert counters(course) == (2, 2)
+    promoted = outbox("p2@example.org")[-1]
+    assert promoted.subject == "Du har fått plass: HLR" and promoted.attachments
+    page = client.get(f"/courses/{course.id}").text
+    assert "Fullt – venteliste (2)" in page
+
+
+def test_raising_capacity_promotes_from_waiting_list(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg, capacity=1)
+    first, second, third = (member(kongsberg) for _ in range(3))
+    for person in (first, second, third):
+        add_registration(course, person, S.CONFIRMED if person is first else S.WAITLISTED)
+    organiser = member(kongsberg, Role.ORGANISER)
+    from frikomport.courses.services import CourseData, update_course
+
+    data = CourseData.from_course(course)
+    data.capacity = 2
+    update_course(db.session, organiser, course, data)
+    db.session.commit()
+    assert [s for _, s in states(course)] == [S.CONFIRMED, S.CONFIRMED, S.WAITLISTED]
+    assert counters(course) == (2, 1)
+    assert outbox(second.email)[-1].subject.startswith("Du har fått plass")
+
+
+def test_waiting_list_position_shown_on_course_page(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg, capacity=1)
+    add_registration(course, member(kongsberg))
+    add_registration(course, member(kongsberg), S.WAITLISTED)
+    me = member(kongsberg)
+    add_registration(course, me, S.WAITLISTED)
+    login(me)
+    assert "Venteliste, nummer 2" in client.get(f"/courses/{course.id}").text
+
+
+# Reserved seats ----------------------------------------------------------------------------
+
+def test_reserved_seats_are_held_for_host_employees_until_released(client, login, kongsberg,
+                                                                  notodden, app):
+    course = CourseFactory(organisation=kongsberg, capacity=3, reserved_seats=2,
+                           reserved_until=utcnow() + timedelta(days=2),
+                           visibility=Visibility.REGION)
+    guests = [member(notodden, email=f"n{n}@example.org") for n in range(2)]
+    hosts = [member(kongsberg, email=f"k{n}@example.org") for n in range(3)]
+    for person in [*guests, *hosts]:
+        sign_up(client, login, course, person)
+    assert dict(states(course)) == {
+        "n0@example.org": S.CONFIRMED, "n1@example.org": S.WAITLISTED,
+        "k0@example.org": S.CONFIRMED, "k1@example.org": S.CONFIRMED,
+        "k2@example.org": S.WAITLISTED}
+
+    # One host employee cancels while seats are still reserved: the next *host* gets it.
+    login(hosts[0])
+    mine = db.session.scalar(select(Registration).where(Registration.email == "k0@example.org"))
+    client.post(f"/me/registrations/{mine.id}/cancel")
+    assert dict(states(course))["k2@example.org"] == S.CONFIRMED
+    assert dict(states(course))["n1@example.org"] == S.WAITLISTED
+
+
+def test_seats_open_to_all_when_reservation_ends(client, login, kongsberg, notodden, app):
+    course = CourseFactory(organisation=kongsberg, capacity=2, reserved_seats=1,
+                           reserved_until=utcnow() + timedelta(days=2),
+                           visibility=Visibility.REGION)
+    for n in range(2):
+        sign_up(client, login, course, member(notodden, email=f"n{n}@example.org"))
+    assert counters(course) == (1, 1)
+    course.reserved_until = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["registrations", "release-reserved"])
+    assert "1 registration(s)" in result.output
+    assert [s for _, s in states(course)] == [S.CONFIRMED, S.CONFIRMED]
+
+
+# Cancelling ----------------------------------------------------------------------------
+
+def test_cancel_link_from_email_asks_before_cancelling(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg)
+    person = member(kongsberg, email="lenke@example.org")
+    sign_up(client, login, course, person)
+    path = link_in(outbox("lenke@example.org")[0], "/registrations/cancel/")
+    assert "Ja, meld meg av" in client.get(path).text
+    assert states(course)[0][1] == S.CONFIRMED  # a GET changes nothing
+    assert client.post(path).status_code == 302
+    assert states(course)[0][1] == S.CANCELLED
+    assert "allerede avmeldt" in client.get(path).text
+    assert "Lenken er ugyldig" in client.get("/registrations/cancel/forged",
+                                             follow_redirects=True).text
+
+
+def test_cancellation_deadline_binds_participants_not_organisers(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg,
+                           cancellation_deadline=utcnow() - timedelta(hours=1))
+    person = member(kongsberg)
+    registration = add_registration(course, person)
+    login(person)
+    page = client.post(f"/me/registrations/{registration.id}/cancel", follow_redirects=True).text
+    assert "Fristen for å melde seg av er ute" in page
+    assert states(course)[0][1] == S.CONFIRMED
+    client.post("/logout")
+    login(member(kongsberg, Role.ORGANISER))
+    client.post(f"/o/kongsberg/admin/courses/{course.id}/participants/{registration.id}/cancel")
+    assert states(course)[0][1] == S.CANCELLED
+    assert "Arrangøren har meldt deg av" in outbox(person.email)[-1].body_text
+
+
+def test_cannot_cancel_someone_elses_registration(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg)
+    registration = add_registration(course, member(kongsberg))
+    login(member(kongsberg))
+    assert client.post(f"/me/registrations/{registration.id}/cancel").status_code == 404
+    assert states(course)[0][1] == S.CONFIRMED
+
+
+# Approval ------------------------------------------------------------------------------
+
+def test_approval_flow(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg, title="Lederkurs", capacity=1,
+                           requires_approval=True)
+    first, second, third = (member(kongsberg, email=f"a{n}@example.org") for n in range(3))
+    for person in (first, second, third):
+        sign_up(client, login, course, person)
+    assert [s for _, s in states(course)] == [S.PENDING] * 3
+    assert counters(course) == (0, 0)  # pending registrations hold no seat
+    assert "godkjenner" in outbox("a0@example.org")[0].body_text
+
+    login(member(kongsberg, Role.ORGANISER))
+    ids = [r.id for r in db.session.scalars(select(Registration).order_by(Registration.id))]
+    base = f"/o/kongsberg/admin/courses/{course.id}/participants"
+    client.post(f"{base}/{ids[0]}/approve")
+    client.post(f"{base}/{ids[1]}/approve")
+    client.post(f"{base}/{ids[2]}/reject")
+    assert [s for _, s in states(course)] == [S.CONFIRMED, S.WAITLISTED, S.REJECTED]
+    assert outbox("a2@example.org")[-1].subject == "Påmeldingen ble ikke godkjent: Lederkurs"
+    page = client.post(f"{base}/{ids[2]}/approve", follow_redirects=True).text
+    assert "Bare påmeldinger som venter på godkjenning" in page
+
+
+# Guests --------------------------------------------------------------------------------
+
+def guest_data(**overrides):
+    data = {"name": "Gunnar Gjest", "email": "gunnar@firma.example.org", "phone": "12345678",
+            "employer": "Firma AS", "comment": ""}
+    data.update(overrides)
+    return data
+
+
+def test_guest_registers_and_counts_after_confirming(client, kongsberg):
+    course = CourseFactory(organisation=kongsberg, allow_guests=True, capacity=1)
+    response = client.post(f"/courses/{course.id}/register/guest", data=guest_data())
+    assert response.status_code == 302
+    assert states(course) == [("gunnar@firma.example.org", S.PENDING)]
+    assert counters(course) == (0, 0)
+    [mail] = outbox("gunnar@firma.example.org")
+    path = link_in(mail, "/registrations/confirm/")
+    client.get(path)
+    assert states(course) == [("gunnar@firma.example.org", S.CONFIRMED)]
+    client.get(path)  # clicking again changes nothing
+    assert counters(course) == (1, 0)
+    assert outbox("gunnar@firma.example.org")[-1].subject.startswith("Påmelding bekreftet")
+    again = client.post(f"/courses/{course.id}/register/guest", data=guest_data())
+    assert again.status_code == 400 and "allerede påmeldt" in again.text
+
+
+def test_guest_registration_only_where_allowed(client, kongsberg):
+    closed = CourseFactory(organisation=kongsberg, allow_guests=False)
+    assert client.get(f"/courses/{closed.id}/register/guest").status_code == 404
+    assert client.post(f"/courses/{closed.id}/register/guest",
+                       data=guest_data()).status_code == 404
+    region = CourseFactory(organisation=kongsberg, allow_guests=True,
+                           visibility=Visibility.REGION)
+    assert client.get(f"/courses/{region.id}/register/guest").status_code == 404
+
+
+def test_guest_input_is_validated(client, kongsberg):
+    course = CourseFactory(organisation=kongsberg, allow_guests=True)
+    response = client.post(f"/courses/{course.id}/register/guest",
+                           data=guest_data(email="ikke-epost", name=""))
+    assert response.status_code == 400
+    assert states(course) == []
+
+
+def test_forged_guest_confirmation(client, kongsberg):
+    page = client.get("/registrations/confirm/forged", follow_redirects=True).text
+    assert "Bekreftelseslenken er ugyldig" in page
+
+
+# Organiser tools ---------------------------------------------------------------------------
+
+def test_organiser_moves_someone_up_and_records_attendance(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg, capacity=1)
+    seated = add_registration(course, member(kongsberg))
+    waiting = add_registration(course, member(kongsberg), S.WAITLISTED)
+    login(member(kongsberg, Role.ORGANISER))
+    base = f"/o/kongsberg/admin/courses/{course.id}/participants"
+    page = client.post(f"{base}/{waiting.id}/promote", follow_redirects=True).text
+    assert "Det er ingen ledig plass" in page
+    client.post(f"{base}/{seated.id}/attended")
+    client.post(f"{base}/{seated.id}/no-show")
+    assert states(course)[0][1] == S.NO_SHOW
+    course.capacity = 2
+    db.session.commit()
+    client.post(f"{base}/{waiting.id}/promote")
+    assert states(course)[1][1] == S.CONFIRMED
+    history = client.get(base).text
+    assert "Møtte ikke" in history and "Venteliste → Bekreftet" in history
+
+
+def test_participants_are_tenant_scoped(client, login, kongsberg, notodden):
+    course = CourseFactory(organisation=kongsberg)
+    registration = add_registration(course, member(kongsberg))
+    base = f"/o/kongsberg/admin/courses/{course.id}/participants"
+    login(member(notodden, Role.ORGANISER))
+    for path in (base, f"{base}.csv", f"{base}.xlsx", f"{base}/sign-in-sheet", f"{base}/email"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"{base}/{registration.id}/cancel").status_code == 404
+    # Nor through the organiser's own organisation in the URL.
+    own = f"/o/notodden/admin/courses/{course.id}/participants"
+    assert client.get(own).status_code == 404
+    assert client.post(f"{own}/{registration.id}/cancel").status_code == 404
+    client.post("/logout")
+    login(member(kongsberg, Role.EMPLOYEE))
+    assert client.get(base).status_code == 403
+    assert states(course)[0][1] == S.CONFIRMED
+
+
+def test_exports_and_sign_in_sheet(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg, title="Eksportkurs")
+    add_registration(course, member(kongsberg, name="Åse Ås"), comment="=HYPERLINK(\"x\")")
+    add_registration(course, member(kongsberg, name="Bo Bø"), S.WAITLISTED)
+    login(member(kongsberg, Role.ORGANISER))
+    base = f"/o/kongsberg/admin/courses/{course.id}/participants"
+
+    csv_response = client.get(f"{base}.csv")
+    text = csv_response.data.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("Navn;E-post;Telefon;Arbeidsgiver;Status")
+    assert "Åse Ås" in lines[1] and "Bekreftet" in lines[1]
+    assert ';"\'=HYPERLINK' in lines[1]  # formula injection defused
+    assert "attachment" in csv_response.headers["Content-Disposition"]
+
+    workbook = load_workbook(io.BytesIO(client.get(f"{base}.xlsx").data))
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[0][0] == "Eksportkurs" and rows[1][0] == "Navn"
+    assert {rows[2][0], rows[3][0]} == {"Åse Ås", "Bo Bø"}
+
+    sheet = client.get(f"{base}/sign-in-sheet").text
+    assert "Åse Ås" in sheet and "Bo Bø" not in sheet  # waiting list does not sign in
+
+
+def test_email_all_participants(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg)
+    seated = add_registration(course, member(kongsberg))
+    waiting = add_registration(course, member(kongsberg), S.WAITLISTED)
+    login(member(kongsberg, Role.ORGANISER))
+    url = f"/o/kongsberg/admin/courses/{course.id}/participants/email"
+    assert client.post(url, data={"subject": "", "body": ""}).status_code == 400
+    client.post(url, data={"subject": "Endret rom", "body": "Vi er i sal 2."})
+    assert [m.subject for m in outbox(seated.email)] == ["Endret rom"]
+    assert outbox(waiting.email) == []
+    client.post(url, data={"subject": "Til alle", "body": "Hei.", "include_waitlisted": "y"})
+    assert [m.subject for m in outbox(waiting.email)] == ["Til alle"]
+
+
+def test_course_cancellation_mails_everyone_registered(client, login, kongsberg):
+    course = CourseFactory(organisation=kongsberg, title="Avlyses")
+    seated = add_registration(course, member(kongsberg))
+    waiting = add_registration(course, member(kongsberg), S.WAITLISTED)
+    gone = add_registration(course, member(kongsberg), S.CANCELLED)
+    login(member(kongsberg, Role.ORGANISER))
+    client.post(f"/o/kongsberg/admin/courses/{course.id}/cancel",
+                data={"reason": "For få påmeldte."})
+    for registration in (seated, waiting):
+        [mail] = outbox(registration.email)
+        assert mail.subject == "Avlyst: Avlyses" and "For få påmeldte." in mail.body_text
+        event = Calendar.from_ical(mail.attachments[0].data).walk("VEVENT")[0]
+        assert str(event["status"]) == "CANCELLED"
+    assert outbox(gone.email) == []
+
+
+def test_reminders_are_sent_once(app, kongsberg):
+    soon = CourseFactory(organisation=kongsberg, sessions=[in_days(1)])
+    later = CourseFactory(organisation=kongsberg, sessions=[in_days(10)])
+    a = add_registration(soon, member(kongsberg))
+    add_registration(soon, member(kongsberg), S.WAITLISTED)
+    b = add_registration(later, member(kongsberg))
+    runner = app.test_cli_runner()
+    assert "1 reminder(s)" in runner.invoke(args=["reminders", "send"]).output
+    assert "0 reminder(s)" in runner.invoke(args=["reminders", "send"]).output
+    assert outbox(a.email)[0].subject.startswith("Påminnelse")
+    assert outbox(b.email) == []
+
+
+# Mine påmeldinger and the personal calendar ------------------------------------------------
+
+def test_my_registrations_and_personal_calendar(client, login, kongsberg):
+    me = member(kongsberg)
+    upcoming = CourseFactory(organisation=kongsberg, title="Kommende kurs")
+    past = CourseFactory(organisation=kongsberg, title="Tidligere kurs", sessions=[in_days(-5)])
+    add_registration(upcoming, me)
+    add_registration(past, me, S.ATTENDED)
+    login(me)
+    page = client.get("/me/registrations").text
+    assert page.index("Kommende kurs") < page.index("Tidligere kurs")
+    assert "Deltok" in page
+
+    client.post("/me/calendar")
+    db.session.refresh(me)
+    token = me.calendar_token
+    client.post("/logout")
+    feed = client.get(f"/me/calendar/{token}.ics")  # no login: calendar apps have no session
+    titles = {str(e["summary"]) for e in Calendar.from_ical(feed.data).walk("VEVENT")}
+    assert titles == {"Kommende kurs", "Tidligere kurs"}
+
+    login(me)
+    client.post("/me/calendar")
+    assert client.get(f"/me/calendar/{token}.ics").status_code == 404
+    assert client.get("/me/calendar/guess.ics").status_code == 404

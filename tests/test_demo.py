@@ -73,3 +73,19 @@ def test_each_demo_role_sees_what_it_may_do(seeded, client):
     page = demo_login(client, f"driftsansvarlig@{domain}")  # site admin
     assert "Nettstedsadministrasjon" in page
     assert "Tinn kommune" in client.get("/admin/").text
+
+
+def test_seed_fills_one_course_with_a_waiting_list(seeded, app):
+    from frikomport.courses.models import Course, CourseState
+    from frikomport.demo.courses import FULL_COURSE
+    from frikomport.notifications.models import OutboxMessage
+
+    course = db.session.scalar(select(Course).where(Course.title == FULL_COURSE))
+    assert (course.capacity, course.confirmed_count, course.waitlist_count) == (12, 12, 4)
+    published = db.session.scalar(select(func.count()).select_from(Course).where(
+        Course.state == CourseState.PUBLISHED))
+    assert published == 14
+    mails = count(OutboxMessage)
+    app.test_cli_runner().invoke(args=["demo", "seed"])
+    db.session.expire_all()
+    assert (course.confirmed_count, course.waitlist_count, count(OutboxMessage)) == (12, 4, mails)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from frikomport.courses import services, vocabulary
 from frikomport.courses.models import Category, Course, Location, ServiceArea, Visibility
+from frikomport.registrations.services import register_member, registration_of
 from frikomport.tenancy.models import Membership, Organisation, Role
 from frikomport.timeutil import local_to_utc
 
@@ -134,3 +135,21 @@ def _ensure_course(session: Session, today: date, slug, title, category, service
 def _id(session: Session, organisation: Organisation, model, name: str) -> int:
     return session.scalar(select(model.id).where(model.organisation_id == organisation.id,
                                                  model.name == name))
+
+
+FULL_COURSE = "Hjerte-lunge-redning (HLR) – oppfriskning"
+
+
+def seed_registrations(session: Session) -> int:
+    """Register every demo employee for the HLR course (12 seats), so it fills up and gets
+    a waiting list; registrations go through the real engine and queue real e-mails."""
+    course = session.scalar(select(Course).where(Course.title == FULL_COURSE))
+    employees = session.scalars(
+        select(Membership).where(Membership.role == Role.EMPLOYEE).order_by(Membership.id))
+    added = 0
+    for membership in employees:
+        user = membership.user
+        if registration_of(session, user, course) is None:
+            register_member(session, user, course.id, comment="")
+            added += 1
+    return added

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from frikomport.accounts.models import User
 from frikomport.accounts.passwords import hash_password
 from frikomport.db import utcnow
-from frikomport.demo.courses import seed_courses
+from frikomport.demo.courses import seed_courses, seed_registrations
 from frikomport.tenancy.models import Membership, Organisation, Role
 from frikomport.timeutil import to_local
 
@@ -71,6 +71,7 @@ def seed(session: Session) -> list[DemoAccount]:
     session.flush()
     addresses = {slug: address for slug, _name, address, _phone in MUNICIPALITIES}
     seed_courses(session, to_local(utcnow()).date(), addresses)
+    seed_registrations(session)
     return accounts
 
 

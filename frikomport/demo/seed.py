@@ -32,12 +32,24 @@ MUNICIPALITIES = [
     ("tinn", "Tinn kommune", "Storstulgata 1, 3660 Rjukan", "35 08 00 00"),
 ]
 
-# (first name, last name, role) per municipality, cycled so every tenant has every role.
+# (first name, last name, role): an admin, an organiser and two employees per municipality.
 PEOPLE = [
     [("Kari", "Nordmann", Role.ADMIN), ("Ola", "Haugen", Role.ORGANISER),
      ("Ingrid", "Lie", Role.EMPLOYEE), ("Per", "Bakke", Role.EMPLOYEE)],
     [("Siri", "Berg", Role.ADMIN), ("Lars", "Dahl", Role.ORGANISER),
      ("Marte", "Moen", Role.EMPLOYEE), ("Jonas", "Strand", Role.EMPLOYEE)],
+    [("Hilde", "Solberg", Role.ADMIN), ("Knut", "Eriksen", Role.ORGANISER),
+     ("Nora", "Lund", Role.EMPLOYEE), ("Emil", "Hagen", Role.EMPLOYEE)],
+    [("Turid", "Flaten", Role.ADMIN), ("Geir", "Rustad", Role.ORGANISER),
+     ("Sofie", "Myhre", Role.EMPLOYEE), ("Anders", "Tveit", Role.EMPLOYEE)],
+    [("Randi", "Kjos", Role.ADMIN), ("Olav", "Bråten", Role.ORGANISER),
+     ("Ida", "Sønsteby", Role.EMPLOYEE), ("Henrik", "Lia", Role.EMPLOYEE)],
+    [("Gro", "Fekjær", Role.ADMIN), ("Tor", "Hovde", Role.ORGANISER),
+     ("Maja", "Nerol", Role.EMPLOYEE), ("Sindre", "Uvdal", Role.EMPLOYEE)],
+    [("Åse", "Tufte", Role.ADMIN), ("Bjørn", "Sauland", Role.ORGANISER),
+     ("Live", "Heddal", Role.EMPLOYEE), ("Even", "Tuddal", Role.EMPLOYEE)],
+    [("Marit", "Rjukan", Role.ADMIN), ("Stein", "Mæl", Role.ORGANISER),
+     ("Oda", "Atrå", Role.EMPLOYEE), ("Vegard", "Austbygde", Role.EMPLOYEE)],
 ]
 
 DESCRIPTIONS = {
@@ -55,7 +67,8 @@ class DemoAccount:
 
 
 def _email(first: str, last: str, slug: str) -> str:
-    return f"{first}.{last}@{slug}.{DEMO_DOMAIN}".lower()
+    local = f"{first}.{last}".lower().translate(str.maketrans({"æ": "ae", "ø": "o", "å": "a"}))
+    return f"{local}@{slug}.{DEMO_DOMAIN}"
 
 
 def seed(session: Session) -> list[DemoAccount]:
@@ -64,7 +77,7 @@ def seed(session: Session) -> list[DemoAccount]:
     accounts = [_site_admin(session, password_hash)]
     for index, (slug, name, address, phone) in enumerate(MUNICIPALITIES):
         organisation = _organisation(session, slug, name, address, phone)
-        for first, last, role in PEOPLE[index % len(PEOPLE)]:
+        for first, last, role in PEOPLE[index]:
             email = _email(first, last, slug)
             _person(session, organisation, email, f"{first} {last}", role, password_hash)
             accounts.append(DemoAccount(email, f"{first} {last}", name, role.value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -23,7 +24,7 @@ STATE_LABELS = {
     RegistrationState.PENDING: _l("Awaiting"),
     RegistrationState.CONFIRMED: _l("Confirmed"),
     RegistrationState.WAITLISTED: _l("Waiting list"),
-    RegistrationState.CANCELLED: _l("Cancelled"),
+    RegistrationState.CANCELLED: lazy_pgettext("registration", "Cancelled"),
     RegistrationState.REJECTED: _l("Rejected"),
     RegistrationState.ATTENDED: _l("Attended"),
     RegistrationState.NO_SHOW: _l("Did not come"),

@@ -114,6 +114,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
         # Registrations
         "REMINDER_DAYS": _int(env, "REMINDER_DAYS", 2),
+        # Search: "whoosh" (embedded, one host) or "postgresql" (several app servers)
+        "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "whoosh"),
+        "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR", str(instance_dir / "search")),
+        "SEARCH_IN_PROCESS": _bool(env.get("SEARCH_IN_PROCESS"), not production),
+        "SEARCH_POLL_SECONDS": _int(env, "SEARCH_POLL_SECONDS", 2),
         # Language
         "BABEL_DEFAULT_LOCALE": "nb",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",

@@ -12,6 +12,7 @@ from frikomport.courses.models import (
 )
 from frikomport.notifications.models import OutboxAttachment, OutboxMessage
 from frikomport.registrations.models import Registration, RegistrationEvent
+from frikomport.search.models import SearchDocument, SearchJob
 from frikomport.tenancy.models import Membership, Organisation, Role
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "Registration",
     "RegistrationEvent",
     "Role",
+    "SearchDocument",
+    "SearchJob",
     "ServiceArea",
     "User",
 ]

@@ -14,6 +14,7 @@ from frikomport.extensions import babel, csrf, db, limiter, login_manager, migra
 from frikomport.i18n import app_languages, select_locale
 from frikomport.notifications import worker
 from frikomport.permissions import Permission, administered_organisations, can
+from frikomport.search import service as search_service
 from frikomport.templating import register_filters
 
 ROOT_MIGRATIONS = "migrations"
@@ -21,11 +22,14 @@ ROOT_MIGRATIONS = "migrations"
 
 def connect_receivers() -> None:
     """Registrations react to course events (idempotent: blinker keeps one connection)."""
-    from frikomport.courses.signals import course_cancelled, course_changed
+    from frikomport.courses.signals import course_cancelled, course_changed, seats_changed
     from frikomport.registrations.services import on_course_cancelled, on_course_changed
+    from frikomport.search import indexer as search_indexer
 
     course_cancelled.connect(on_course_cancelled)
     course_changed.connect(on_course_changed)
+    course_changed.connect(search_indexer.enqueue)
+    seats_changed.connect(search_indexer.enqueue)
 
 
 def init_extensions(app: Flask) -> None:
@@ -69,10 +73,11 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.courses.views import feeds_bp
     from frikomport.registrations.admin_views import bp as participants_bp
     from frikomport.registrations.views import bp as registrations_bp
+    from frikomport.search.views import bp as search_bp
     from frikomport.tenancy.views import bp as tenancy_bp
 
     for blueprint in (core_bp, accounts_bp, tenancy_bp, admin_bp, courses_bp, feeds_bp,
-                      course_admin_bp, registrations_bp, participants_bp):
+                      course_admin_bp, registrations_bp, participants_bp, search_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 
@@ -94,9 +99,10 @@ def register_cli(app: Flask) -> None:
     from frikomport.demo.cli import demo_cli
     from frikomport.notifications.cli import outbox_cli
     from frikomport.registrations.cli import registrations_cli, reminders_cli
+    from frikomport.search.cli import search_cli
 
     for group in (users_cli, demo_cli, outbox_cli, courses_cli, reminders_cli,
-                  registrations_cli):
+                  registrations_cli, search_cli):
         app.cli.add_command(group)
 
 
@@ -161,9 +167,13 @@ SECURITY_HEADERS = {
 
 def register_request_hooks(app: Flask) -> None:
     @app.before_request
-    def start_outbox_sender():
-        if app.config["OUTBOX_IN_PROCESS"] and not app.testing:
+    def start_background_workers():
+        if app.testing:
+            return
+        if app.config["OUTBOX_IN_PROCESS"]:
             worker.ensure_started(app)
+        if app.config["SEARCH_IN_PROCESS"]:
+            search_service.ensure_indexer_started(app)
 
     @app.after_request
     def security_headers(response):

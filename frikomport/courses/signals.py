@@ -12,3 +12,5 @@ _signals = Namespace()
 course_cancelled = _signals.signal("course-cancelled")
 # sender: the Course; kwargs: session — created, edited, published, cancelled or deleted
 course_changed = _signals.signal("course-changed")
+# sender: the Course; kwargs: session — whether it has free seats may have changed
+seats_changed = _signals.signal("seats-changed")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from frikomport.courses.models import Course
+from frikomport.courses.signals import seats_changed
 from frikomport.db import utcnow
 from frikomport.registrations.models import (
     SEATED_STATES,
@@ -56,12 +57,15 @@ def transition(session: Session, registration: Registration, new: RegistrationSt
     """Change state, keep the course counters in step and record who did it."""
     old = registration.state
     course = registration.course
+    had_free_seats = course.confirmed_count < course.capacity
     course.confirmed_count += (new in SEATED_STATES) - (old in SEATED_STATES)
     course.waitlist_count += ((new == RegistrationState.WAITLISTED)
                               - (old == RegistrationState.WAITLISTED))
     if new == RegistrationState.WAITLISTED and registration.queued_at is None:
         registration.queued_at = utcnow()
     registration.state = new
+    if (course.confirmed_count < course.capacity) != had_free_seats:
+        seats_changed.send(course, session=session)
     session.add(RegistrationEvent(
         organisation_id=registration.organisation_id, registration=registration,
         actor_id=getattr(actor, "id", None), from_state=old.value if old else None,

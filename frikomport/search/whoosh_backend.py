@@ -1,0 +1,335 @@
+"""Whoosh backend (whoosh-reloaded 2.7.5): the embedded default, one index directory.
+
+Facts from ../shared/SEARCH.md this follows:
+- never ``Searcher.refresh()`` (stale/duplicated results); each thread keeps a searcher
+  and opens a new one when ``up_to_date()`` is False;
+- one writer at a time with a lock timeout (the indexer is the only writer);
+- typeahead on an edge n-gram field, not prefix queries; fuzzy matching with maxdist 1;
+- rebuilds go into a new directory and ``current`` (a symlink) is swapped atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from markupsafe import escape
+from whoosh import index
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text, htmlescape
+from whoosh.query import And, DateRange, Every, FuzzyTerm, NumericRange, Or, Phrase, Term
+
+from frikomport.db import utcnow
+from frikomport.search.analysis import (
+    edge_ngram_analyzer,
+    exact_analyzer,
+    fixed_point_stem,
+    fold,
+    norwegian_analyzer,
+    spell_analyzer,
+    terms,
+    words,
+)
+from frikomport.search.interface import (
+    CourseDocument,
+    IndexUnavailable,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    Suggestion,
+    Viewer,
+)
+from frikomport.search.querytext import parse_query_text
+
+WRITE_LOCK_TIMEOUT = 30.0
+FUZZY_MIN_LENGTH = 5
+COMPOUND_MIN_LENGTH = 5
+TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0}
+
+
+def schema() -> Schema:
+    stemmed = norwegian_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        course_id=NUMERIC(int, stored=True),
+        organisation_id=NUMERIC(int),
+        organisation=ID(sortable=True),
+        visibility=ID,
+        category=ID(sortable=True),
+        service_area=ID(sortable=True),
+        month=ID(sortable=True),
+        free_seats=ID(sortable=True),
+        starts_at=DATETIME(sortable=True),
+        ends_at=DATETIME,
+        title=TEXT(analyzer=stemmed, stored=True),
+        summary=TEXT(analyzer=stemmed, stored=True),
+        body=TEXT(analyzer=stemmed, stored=True),
+        exact=TEXT(analyzer=exact_analyzer()),
+        spell=TEXT(analyzer=spell_analyzer(), spelling=True),
+        title_ngrams=TEXT(analyzer=edge_ngram_analyzer(), phrase=False),
+        title_display=STORED,
+    )
+
+
+def _fields(document: CourseDocument) -> dict:
+    words_text = " ".join([document.title, document.summary, document.body,
+                           document.category, document.service_area,
+                           document.organisation_name])
+    return {
+        "id": str(document.course_id), "course_id": document.course_id,
+        "organisation_id": document.organisation_id,
+        "organisation": document.organisation_slug, "visibility": document.visibility,
+        "category": document.category, "service_area": document.service_area,
+        "month": document.month, "free_seats": "1" if document.free_seats else "0",
+        "starts_at": _naive(document.starts_at), "ends_at": _naive(document.ends_at),
+        "title": document.title, "summary": document.summary,
+        "body": " ".join([document.body, document.category, document.service_area,
+                          document.organisation_name]),
+        "exact": words_text, "spell": f"{document.title} {document.summary}",
+        "title_ngrams": document.title, "title_display": document.title,
+    }
+
+
+def _naive(value: datetime) -> datetime:
+    """Whoosh DATETIME fields are naive; we store UTC."""
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class MarkFormatter(HtmlFormatter):
+    """Matches as plain ``<mark>``; the text around them is HTML-escaped."""
+
+    def format_token(self, text, token, replace=False):
+        return f"<mark>{htmlescape(get_text(text, token, replace))}</mark>"
+
+
+class WhooshBackend:
+    name = "whoosh"
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+
+    # Opening -------------------------------------------------------------------------
+
+    @property
+    def current_link(self) -> Path:
+        return self.root / "current"
+
+    def _current_dir(self) -> Path:
+        try:
+            return self.current_link.resolve(strict=True)
+        except (FileNotFoundError, RuntimeError) as exc:
+            raise IndexUnavailable("no search index yet") from exc
+
+    def _index(self, directory: Path):
+        try:
+            return index.open_dir(str(directory))
+        except Exception as exc:  # EmptyIndexError, corrupt TOC, missing segment files
+            raise IndexUnavailable(f"cannot open search index: {exc}") from exc
+
+    def searcher(self):
+        """This thread's searcher, reopened when the index changed or was swapped."""
+        directory = self._current_dir()
+        local = self._local
+        if getattr(local, "directory", None) != directory:
+            self._close_local()
+            local.index = self._index(directory)
+            local.directory = directory
+            local.searcher = local.index.searcher()
+        elif not local.searcher.up_to_date():
+            old, local.searcher = local.searcher, local.index.searcher()
+            old.close()
+        return local.searcher
+
+    def _close_local(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+        self._local.__dict__.clear()
+
+    # Writing ---------------------------------------------------------------------------
+
+    def update(self, documents: Iterable[CourseDocument], deleted: Iterable[int]) -> None:
+        documents, deleted = list(documents), list(deleted)
+        if not documents and not deleted:
+            return
+        ix = self._index(self._current_dir())
+        with self._write_lock, ix.writer(timeout=WRITE_LOCK_TIMEOUT) as writer:
+            for course_id in deleted:
+                writer.delete_by_term("id", str(course_id))
+            for document in documents:
+                writer.update_document(**_fields(document))
+
+    def rebuild(self, documents: Iterable[CourseDocument]) -> int:
+        """Index into a fresh directory, then point ``current`` at it in one rename."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        directory = self.root / f"index-{time.time_ns()}"
+        directory.mkdir()
+        ix = index.create_in(str(directory), schema())
+        count = 0
+        with ix.writer(limitmb=256) as writer:
+            for document in documents:
+                writer.add_document(**_fields(document))
+                count += 1
+        temporary = self.root / f"current.{os.getpid()}.tmp"
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(directory.name)
+        os.replace(temporary, self.current_link)
+        self._remove_old(keep={directory})
+        return count
+
+    def _remove_old(self, keep: set[Path]) -> None:
+        """Keep the new index and the one before it (open searchers may still read it)."""
+        candidates = sorted(self.root.glob("index-*"), key=lambda p: p.name, reverse=True)
+        for old in candidates[2:]:
+            if old not in keep:
+                shutil.rmtree(old, ignore_errors=True)
+
+    # Reading ---------------------------------------------------------------------------
+
+    def _visibility(self, viewer: Viewer):
+        if viewer.site_admin:
+            return None
+        allowed = [Term("visibility", "public")]
+        if viewer.organisation_ids:
+            allowed.append(Term("visibility", "region"))
+            allowed.append(And([Term("visibility", "internal"),
+                                Or([NumericRange("organisation_id", org, org)
+                                    for org in sorted(viewer.organisation_ids)])]))
+        return Or(allowed)
+
+    def _filter(self, query: SearchQuery):
+        now = _naive(query.now or utcnow())
+        parts = [DateRange("ends_at", now, None)]
+        if visibility := self._visibility(query.viewer):
+            parts.append(visibility)
+        for field, value in (("organisation", query.organisation), ("category", query.category),
+                             ("service_area", query.service_area), ("month", query.month)):
+            if value:
+                parts.append(Term(field, value))
+        if query.free_seats:
+            parts.append(Term("free_seats", "1"))
+        return And(parts)
+
+    def _text_query(self, text: str):
+        parsed = parse_query_text(text)
+        clauses = [self._word_clause(word) for word in parsed.words]
+        clauses += [self._phrase_clause(phrase) for phrase in parsed.phrases]
+        clauses = [c for c in clauses if c is not None]
+        return And(clauses) if clauses else None
+
+    def _word_clause(self, word: str):
+        folded = fold(word)
+        stem = fixed_point_stem(folded)
+        if not stem or not words(word):
+            return None
+        alternatives = [Term(field, stem, boost=boost) for field, boost in TEXT_FIELDS.items()]
+        alternatives.append(Term("exact", folded, boost=2.0))
+        if len(folded) >= FUZZY_MIN_LENGTH:
+            alternatives.append(FuzzyTerm("exact", folded, boost=0.5, maxdist=1,
+                                          prefixlength=1))
+        # "barnehage" finds "barnehageansatte": the word (or its stem) begins a title word.
+        for beginning in {folded[:12], stem[:12]}:
+            if len(beginning) >= COMPOUND_MIN_LENGTH:
+                alternatives.append(Term("title_ngrams", beginning, boost=0.7))
+        return Or(alternatives)
+
+    def _phrase_clause(self, phrase: str):
+        stems = terms(phrase)
+        if not stems:
+            return None
+        if len(stems) == 1:
+            return self._word_clause(stems[0])
+        return Or([Phrase(field, stems, boost=boost) for field, boost in TEXT_FIELDS.items()])
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        searcher = self.searcher()
+        text_query = self._text_query(query.text) if query.text.strip() else Every()
+        if text_query is None:  # only stop words
+            text_query = Every()
+        filter_query = self._filter(query)
+        everything = searcher.search(text_query, filter=filter_query, limit=None, scored=False)
+        docnums = list(everything.docs())
+        sortedby = "starts_at" if query.sort == "date" or isinstance(text_query, Every) else None
+        page = searcher.search_page(text_query, max(query.page, 1), pagelen=query.per_page,
+                                    filter=filter_query, sortedby=sortedby, terms=True)
+        hits = [self._hit(hit) for hit in page] if page.pagecount >= query.page else []
+        suggestion = (self._did_you_mean(searcher, query, filter_query)
+                      if not docnums and query.text.strip() else None)
+        return SearchResults(hits=hits, total=len(docnums), page=query.page,
+                             per_page=query.per_page, facets=self._facets(searcher, docnums),
+                             suggestion=suggestion)
+
+    def _hit(self, hit) -> SearchHit:
+        hit.results.formatter = MarkFormatter(between=" … ")
+        hit.results.fragmenter = ContextFragmenter(maxchars=220, surround=60)
+        snippet = hit.highlights("summary", top=1) or hit.highlights("body", top=2)
+        if not snippet:
+            snippet = _escape(hit.get("summary") or hit.get("body", "")[:220])
+        return SearchHit(course_id=hit["course_id"], title=hit["title"], snippet=snippet,
+                         score=hit.score or 0.0)
+
+    def _facets(self, searcher, docnums: list[int]) -> dict[str, dict[str, int]]:
+        reader = searcher.reader()
+        facets = {}
+        for facet in ("organisation", "category", "service_area", "month", "free_seats"):
+            column = reader.column_reader(facet)
+            counts = Counter(column[docnum] for docnum in docnums)
+            facets[facet] = {_text(k): v for k, v in counts.items() if _text(k)}
+        return facets
+
+    def _did_you_mean(self, searcher, query: SearchQuery, filter_query) -> str | None:
+        """A corrected query, offered only if it finds something this viewer may see
+        (the spelling dictionary covers every course, so it must not leak words)."""
+        corrector = searcher.corrector("spell")
+        corrected, changed = [], False
+        for word in query.text.lower().split():
+            clean = "".join(ch for ch in word if ch.isalnum())
+            if len(clean) < 4 or searcher.doc_frequency("spell", clean):
+                corrected.append(word)
+                continue
+            suggestions = corrector.suggest(clean, limit=1, maxdist=2, prefix=1)
+            corrected.append(suggestions[0] if suggestions else word)
+            changed |= bool(suggestions)
+        if not changed:
+            return None
+        suggestion = " ".join(corrected)
+        retry = self._text_query(suggestion)
+        if retry is None or not searcher.search(retry, filter=filter_query, limit=1):
+            return None
+        return suggestion
+
+    def suggest(self, prefix: str, viewer: Viewer, limit: int = 8,
+                now: datetime | None = None) -> list[Suggestion]:
+        typed = words(prefix)
+        if not typed or len(typed[-1]) < 2:
+            return []
+        searcher = self.searcher()
+        query = And([Term("title_ngrams", word[:12]) for word in typed])
+        results = searcher.search(query, limit=limit, filter=self._filter(
+            SearchQuery(text="", viewer=viewer, now=now)))
+        return [Suggestion(course_id=hit["course_id"], title=hit["title_display"])
+                for hit in results]
+
+    def health(self) -> dict:
+        try:
+            searcher = self.searcher()
+        except IndexUnavailable as error:
+            return {"backend": self.name, "ok": False, "error": str(error)}
+        return {"backend": self.name, "ok": True, "documents": searcher.doc_count(),
+                "directory": str(self._current_dir())}
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value or "")
+
+
+def _escape(text: str) -> str:
+    return str(escape(text))

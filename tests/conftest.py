@@ -53,6 +53,8 @@ def settings(database_url: str, data_dir, **overrides) -> dict:
         "DATA_DIR": str(data_dir),
         "MAIL_BACKEND": "log",
         "MAIL_FOLDER": str(data_dir / "mail"),
+        "SEARCH_INDEX_DIR": str(data_dir / "search"),
+        "SEARCH_IN_PROCESS": False,
         "OUTBOX_IN_PROCESS": False,
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,

@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# Candidates grow with word length (two edits: ~(54n)² of them); real words are short,
+# so longer input is not corrected at all — it would only cost time.
+MAX_ONE_EDIT = 30
+MAX_TWO_EDITS = 14
 
 
 def edits1(word: str) -> set[str]:
@@ -18,12 +22,14 @@ def edits1(word: str) -> set[str]:
 
 
 def within_one(word: str, vocabulary: Iterable[str] | set[str]) -> set[str]:
+    if len(word) > MAX_ONE_EDIT:
+        return set()
     return {candidate for candidate in edits1(word) if candidate in vocabulary}
 
 
 def best_correction(word: str, frequencies: dict[str, int]) -> str | None:
     """The most frequent known word within two edits, or None."""
     near = within_one(word, frequencies)
-    if not near:
+    if not near and len(word) <= MAX_TWO_EDITS:
         near = {c2 for c1 in edits1(word) for c2 in edits1(c1) if c2 in frequencies}
     return max(near, key=lambda w: (frequencies[w], w)) if near else None

@@ -37,6 +37,7 @@ from frikomport.search.analysis import (
     words,
 )
 from frikomport.search.interface import (
+    FACETS,
     CourseDocument,
     IndexUnavailable,
     SearchHit,
@@ -277,9 +278,11 @@ class WhooshBackend:
                          score=hit.score or 0.0)
 
     def _facets(self, searcher, docnums: list[int]) -> dict[str, dict[str, int]]:
+        if not docnums:  # also: an empty index's reader has no columns at all
+            return {facet: {} for facet in FACETS}
         reader = searcher.reader()
         facets = {}
-        for facet in ("organisation", "category", "service_area", "month", "free_seats"):
+        for facet in FACETS:
             column = reader.column_reader(facet)
             counts = Counter(column[docnum] for docnum in docnums)
             facets[facet] = {_text(k): v for k, v in counts.items() if _text(k)}

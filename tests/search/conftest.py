@@ -19,6 +19,18 @@ BACKENDS = pytest.mark.parametrize(("database_url", "backend_name"), COMBOS,
                                    indirect=["database_url"], ids=[b for _, b in COMBOS])
 
 
+# For behaviour only the Whoosh backend has (index files that can go missing or break).
+WHOOSH_ONLY = pytest.mark.parametrize(("database_url", "backend_name"), [("sqlite", "whoosh")],
+                                      indirect=["database_url"], ids=["whoosh"])
+
+
+@pytest.fixture
+def portal(app, backend_name):
+    """The app, searching with the backend under test."""
+    app.config["SEARCH_BACKEND"] = backend_name
+    return app
+
+
 @pytest.fixture
 def backend(app, backend_name, tmp_path):
     if backend_name == "whoosh":

@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,6 +51,7 @@ from frikomport.search.querytext import parse_query_text
 
 WRITE_LOCK_TIMEOUT = 30.0
 FUZZY_MIN_LENGTH = 5
+FILTER_CACHE_SIZE = 256
 COMPOUND_MIN_LENGTH = 5
 TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0}
 
@@ -144,8 +146,10 @@ class WhooshBackend:
             local.index = self._index(directory)
             local.directory = directory
             local.searcher = local.index.searcher()
+            local.filters = {}
         elif not local.searcher.up_to_date():
             old, local.searcher = local.searcher, local.index.searcher()
+            local.filters = {}  # docnums belong to one searcher generation
             old.close()
         return local.searcher
 
@@ -206,6 +210,25 @@ class WhooshBackend:
                                     for org in sorted(viewer.organisation_ids)])]))
         return Or(allowed)
 
+    def _filter_docs(self, searcher, query: SearchQuery) -> set[int]:
+        """The documents this viewer may see with these facet selections.
+
+        Independent of the search words, and costly to compute (a date range and
+        visibility over the whole index), so each thread keeps the docnum sets of its
+        current searcher, per minute.
+        """
+        viewer = query.viewer
+        minute = (query.now or utcnow()).replace(second=0, microsecond=0)
+        key = (viewer.site_admin, viewer.organisation_ids, query.organisation, query.category,
+               query.service_area, query.month, query.free_seats, minute)
+        cache = self._local.filters
+        if key not in cache:
+            if len(cache) >= FILTER_CACHE_SIZE:
+                cache.clear()
+            # A plain set: what Whoosh accepts as a filter (it only reads it).
+            cache[key] = set(searcher.docs_for_query(self._filter(replace(query, now=minute))))
+        return cache[key]
+
     def _filter(self, query: SearchQuery):
         now = _naive(query.now or utcnow())
         parts = [DateRange("ends_at", now, None)]
@@ -252,20 +275,23 @@ class WhooshBackend:
 
     def search(self, query: SearchQuery) -> SearchResults:
         searcher = self.searcher()
-        text_query = self._text_query(query.text) if query.text.strip() else Every()
-        if text_query is None:  # only stop words
+        text_query = self._text_query(query.text) if query.text.strip() else None
+        allowed = self._filter_docs(searcher, query)
+        if text_query is None:  # no words (or only stop words): everything allowed
             text_query = Every()
-        filter_query = self._filter(query)
-        everything = searcher.search(text_query, filter=filter_query, limit=None, scored=False)
-        docnums = list(everything.docs())
-        sortedby = "starts_at" if query.sort == "date" or isinstance(text_query, Every) else None
-        page = searcher.search_page(text_query, max(query.page, 1), pagelen=query.per_page,
-                                    filter=filter_query, sortedby=sortedby, terms=True)
-        hits = [self._hit(hit) for hit in page] if page.pagecount >= query.page else []
-        suggestion = (self._did_you_mean(searcher, query, filter_query)
-                      if not docnums and query.text.strip() else None)
-        return SearchResults(hits=hits, total=len(docnums), page=query.page,
-                             per_page=query.per_page, facets=self._facets(searcher, docnums),
+            matched = allowed
+        else:
+            matched = allowed.intersection(searcher.docs_for_query(text_query))
+        page = max(query.page, 1)
+        by_date = query.sort == "date" or isinstance(text_query, Every)
+        top = _search_within(searcher, text_query, allowed, limit=page * query.per_page,
+                             sortedby="starts_at" if by_date else None, terms=True)
+        start = (page - 1) * query.per_page
+        hits = [self._hit(hit) for hit in top[start:start + query.per_page]]
+        suggestion = (self._did_you_mean(searcher, query, allowed)
+                      if not matched and query.text.strip() else None)
+        return SearchResults(hits=hits, total=len(matched), page=query.page,
+                             per_page=query.per_page, facets=self._facets(matched),
                              suggestion=suggestion)
 
     def _hit(self, hit) -> SearchHit:
@@ -277,18 +303,27 @@ class WhooshBackend:
         return SearchHit(course_id=hit["course_id"], title=hit["title"], snippet=snippet,
                          score=hit.score or 0.0)
 
-    def _facets(self, searcher, docnums: list[int]) -> dict[str, dict[str, int]]:
-        if not docnums:  # also: an empty index's reader has no columns at all
+    def _facets(self, docnums) -> dict[str, dict[str, int]]:
+        if not docnums:
             return {facet: {} for facet in FACETS}
-        reader = searcher.reader()
-        facets = {}
-        for facet in FACETS:
-            column = reader.column_reader(facet)
-            counts = Counter(column[docnum] for docnum in docnums)
-            facets[facet] = {_text(k): v for k, v in counts.items() if _text(k)}
-        return facets
+        values = self._facet_values()
+        return {facet: {key: count for key, count in Counter(
+                    values[facet][docnum] for docnum in docnums).items() if key}
+                for facet in FACETS}
 
-    def _did_you_mean(self, searcher, query: SearchQuery, filter_query) -> str | None:
+    def _facet_values(self) -> dict[str, list[str]]:
+        """Each document's facet values, decoded once per searcher generation: reading
+        Whoosh's compressed columns one document at a time is slow."""
+        local = self._local
+        if getattr(local, "facet_values", None) is None or local.facet_searcher is not (
+                local.searcher):
+            reader = local.searcher.reader()
+            local.facet_values = {facet: [_text(v) for v in reader.column_reader(facet)]
+                                  for facet in FACETS}
+            local.facet_searcher = local.searcher
+        return local.facet_values
+
+    def _did_you_mean(self, searcher, query: SearchQuery, allowed: set[int]) -> str | None:
         """A corrected query, offered only if it finds something this viewer may see
         (the spelling dictionary covers every course, so it must not leak words)."""
         corrector = searcher.corrector("spell")
@@ -305,7 +340,7 @@ class WhooshBackend:
             return None
         suggestion = " ".join(corrected)
         retry = self._text_query(suggestion)
-        if retry is None or not searcher.search(retry, filter=filter_query, limit=1):
+        if retry is None or not _search_within(searcher, retry, allowed, limit=1):
             return None
         return suggestion
 
@@ -316,10 +351,9 @@ class WhooshBackend:
             return []
         searcher = self.searcher()
         query = And([Term("title_ngrams", word[:12]) for word in typed])
-        results = searcher.search(query, limit=limit, filter=self._filter(
-            SearchQuery(text="", viewer=viewer, now=now)))
+        allowed = self._filter_docs(searcher, SearchQuery(text="", viewer=viewer, now=now))
         return [Suggestion(course_id=hit["course_id"], title=hit["title_display"])
-                for hit in results]
+                for hit in _search_within(searcher, query, allowed, limit=limit)]
 
     def health(self) -> dict:
         try:
@@ -328,6 +362,17 @@ class WhooshBackend:
             return {"backend": self.name, "ok": False, "error": str(error)}
         return {"backend": self.name, "ok": True, "documents": searcher.doc_count(),
                 "directory": str(self._current_dir())}
+
+
+def _search_within(searcher, query, allowed: set[int], **options) -> list:
+    """Search only the allowed documents.
+
+    Whoosh treats an empty filter set as *no filter* (it tests the filter for truth), so a
+    viewer who may see nothing would otherwise see everything.
+    """
+    if not allowed:
+        return []
+    return list(searcher.search(query, filter=allowed, **options))
 
 
 def _text(value) -> str:

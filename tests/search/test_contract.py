@@ -138,6 +138,18 @@ def test_hidden_courses_leak_nowhere(index):
                                     now=NOW)).suggestion is None
 
 
+def test_a_viewer_who_may_see_nothing_sees_nothing(backend):
+    """Regression: Whoosh ignores an empty filter, which once showed everything."""
+    backend.rebuild([doc(1, "Intern førstehjelp", visibility="internal"),
+                     doc(2, "Regional førstehjelp", visibility="region")])
+    results = backend.search(SearchQuery(text="førstehjelp", viewer=ANONYMOUS, now=NOW))
+    assert (results.total, results.hits) == (0, [])
+    assert backend.search(SearchQuery(text="", viewer=ANONYMOUS, now=NOW)).hits == []
+    assert backend.suggest("før", ANONYMOUS, now=NOW) == []
+    typo = backend.search(SearchQuery(text="forstehjelpp", viewer=ANONYMOUS, now=NOW))
+    assert (typo.hits, typo.suggestion) == ([], None)
+
+
 def test_past_courses_are_not_found(index):
     assert 6 not in ids(index, "førstehjelp", SITE_ADMIN)
 

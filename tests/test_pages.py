@@ -86,4 +86,7 @@ def test_pages_have_landmarks_labels_and_skip_link(client, app, path):
 
 
 def test_health_check(client, app):
-    assert client.get("/healthz").json == {"status": "ok"}
+    health = client.get("/healthz").json
+    assert health["status"] == "ok"
+    assert health["search"]["backend"] == "whoosh"
+    assert health["search"]["ok"] is False  # no index built in this test: reported, not fatal

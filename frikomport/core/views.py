@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from frikomport.courses import queries
 from frikomport.extensions import db
+from frikomport.search import service as search_service
 from frikomport.tenancy.services import list_organisations
 from frikomport.viewhelpers import safe_next_url
 
@@ -34,5 +35,7 @@ def set_language():
 
 @bp.get("/healthz")
 def healthz():
+    """For load balancers and monitoring: the database must answer; the search index may
+    be rebuilding (the site keeps working, so that is reported, not failed)."""
     db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+    return {"status": "ok", "search": search_service.backend().health()}

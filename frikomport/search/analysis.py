@@ -76,13 +76,16 @@ def spell_analyzer():
 
 
 def edge_ngram_analyzer():
-    """Word beginnings (2–12 letters) of titles, for the typeahead."""
-    return (RegexTokenizer(WORD) | LowercaseFilter() | CharsetFilter(FOLD_MAP)
-            | NgramFilter(minsize=2, maxsize=12, at="start"))
+    """Word beginnings (2–12 letters) of titles, for the typeahead. Stop words are left
+    out: folded, "før" would otherwise suggest every title containing "for"."""
+    return (RegexTokenizer(WORD) | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS, minsize=1)
+            | CharsetFilter(FOLD_MAP) | NgramFilter(minsize=2, maxsize=12, at="start"))
 
 
 _ANALYZER = norwegian_analyzer()
 _EXACT = exact_analyzer()
+_CONTENT_WORDS = (RegexTokenizer(WORD) | LowercaseFilter()
+                  | StopFilter(stoplist=STOP_WORDS, minsize=1) | CharsetFilter(FOLD_MAP))
 
 
 def terms(text: str) -> list[str]:
@@ -93,3 +96,8 @@ def terms(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """The folded words of a text, in order."""
     return [token.text for token in _EXACT(text or "")]
+
+
+def content_words(text: str) -> list[str]:
+    """The folded words of a text without stop words (what title n-grams are made of)."""
+    return [token.text for token in _CONTENT_WORDS(text or "")]

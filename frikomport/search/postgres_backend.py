@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from frikomport.db import utcnow
-from frikomport.search.analysis import fixed_point_stem, fold, terms, words
+from frikomport.search.analysis import content_words, fixed_point_stem, fold, terms, words
 from frikomport.search.interface import (
     CourseDocument,
     SearchHit,
@@ -54,7 +54,7 @@ def _quote(lexeme: str) -> str:
 
 
 def _edge_ngrams(title: str, shortest: int = 2) -> str:
-    return " ".join(word[:n] for word in words(title)
+    return " ".join(word[:n] for word in content_words(title)
                     for n in range(shortest, min(len(word), 12) + 1))
 
 
@@ -147,10 +147,10 @@ class PostgresBackend:
         return frequencies, written
 
     def _word_query(self, word: str, fuzzy: bool) -> str | None:
+        if not terms(word):  # a stop word: it does not have to match
+            return None
         folded = fold(word)
         stem = fixed_point_stem(folded)
-        if not stem or not words(word):
-            return None
         alternatives = {f"{_quote(stem)}:ABC", f"{_quote(folded)}:D"}
         if len(stem) >= COMPOUND_MIN_LENGTH:
             alternatives.add(f"{_quote(stem[:12])}:D")

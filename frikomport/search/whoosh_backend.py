@@ -22,6 +22,7 @@ from pathlib import Path
 
 from markupsafe import escape
 from whoosh import index
+from whoosh.collectors import WrappingCollector
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text, htmlescape
 from whoosh.query import And, DateRange, Every, FuzzyTerm, NumericRange, Or, Phrase, Term
@@ -53,7 +54,7 @@ WRITE_LOCK_TIMEOUT = 30.0
 FUZZY_MIN_LENGTH = 5
 FILTER_CACHE_SIZE = 256
 COMPOUND_MIN_LENGTH = 5
-TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0}
+TEXT_FIELDS = {"title": 3.0, "text": 1.0}
 
 
 def schema() -> Schema:
@@ -71,8 +72,9 @@ def schema() -> Schema:
         starts_at=DATETIME(sortable=True),
         ends_at=DATETIME,
         title=TEXT(analyzer=stemmed, stored=True),
-        summary=TEXT(analyzer=stemmed, stored=True),
-        body=TEXT(analyzer=stemmed, stored=True),
+        # Summary and description in one field: fewer posting lists to merge per query.
+        text=TEXT(analyzer=stemmed, stored=True),
+        summary=STORED,
         exact=TEXT(analyzer=exact_analyzer()),
         spell=TEXT(analyzer=spell_analyzer(), spelling=True),
         title_ngrams=TEXT(analyzer=edge_ngram_analyzer(), phrase=False),
@@ -92,8 +94,8 @@ def _fields(document: CourseDocument) -> dict:
         "month": document.month, "free_seats": "1" if document.free_seats else "0",
         "starts_at": _naive(document.starts_at), "ends_at": _naive(document.ends_at),
         "title": document.title, "summary": document.summary,
-        "body": " ".join([document.body, document.category, document.service_area,
-                          document.organisation_name]),
+        "text": "\n".join([document.summary, document.body, document.category,
+                           document.service_area, document.organisation_name]),
         "exact": words_text, "spell": f"{document.title} {document.summary}",
         "title_ngrams": document.title, "title_display": document.title,
     }
@@ -133,9 +135,12 @@ class WhooshBackend:
 
     def _index(self, directory: Path):
         try:
-            return index.open_dir(str(directory))
+            opened = index.open_dir(str(directory))
         except Exception as exc:  # EmptyIndexError, corrupt TOC, missing segment files
             raise IndexUnavailable(f"cannot open search index: {exc}") from exc
+        if set(opened.schema.names()) != set(schema().names()):
+            raise IndexUnavailable("the index was built by an older version")
+        return opened
 
     def searcher(self):
         """This thread's searcher, reopened when the index changed or was swapped."""
@@ -242,21 +247,21 @@ class WhooshBackend:
             parts.append(Term("free_seats", "1"))
         return And(parts)
 
-    def _text_query(self, text: str):
+    def _text_query(self, text: str, searcher):
         parsed = parse_query_text(text)
-        clauses = [self._word_clause(word) for word in parsed.words]
-        clauses += [self._phrase_clause(phrase) for phrase in parsed.phrases]
+        clauses = [self._word_clause(word, searcher) for word in parsed.words]
+        clauses += [self._phrase_clause(phrase, searcher) for phrase in parsed.phrases]
         clauses = [c for c in clauses if c is not None]
         return And(clauses) if clauses else None
 
-    def _word_clause(self, word: str):
+    def _word_clause(self, word: str, searcher):
+        if not terms(word):  # a stop word: it does not have to match
+            return None
         folded = fold(word)
         stem = fixed_point_stem(folded)
-        if not stem or not words(word):
-            return None
         alternatives = [Term(field, stem, boost=boost) for field, boost in TEXT_FIELDS.items()]
-        alternatives.append(Term("exact", folded, boost=2.0))
-        if len(folded) >= FUZZY_MIN_LENGTH:
+        if len(folded) >= FUZZY_MIN_LENGTH and not searcher.doc_frequency("exact", folded):
+            # Only words the index does not know are taken for typos.
             alternatives.append(FuzzyTerm("exact", folded, boost=0.5, maxdist=1,
                                           prefixlength=1))
         # "barnehage" finds "barnehageansatte": the word (or its stem) begins a title word.
@@ -265,27 +270,24 @@ class WhooshBackend:
                 alternatives.append(Term("title_ngrams", beginning, boost=0.7))
         return Or(alternatives)
 
-    def _phrase_clause(self, phrase: str):
+    def _phrase_clause(self, phrase: str, searcher):
         stems = terms(phrase)
         if not stems:
             return None
         if len(stems) == 1:
-            return self._word_clause(stems[0])
+            return self._word_clause(stems[0], searcher)
         return Or([Phrase(field, stems, boost=boost) for field, boost in TEXT_FIELDS.items()])
 
     def search(self, query: SearchQuery) -> SearchResults:
         searcher = self.searcher()
-        text_query = self._text_query(query.text) if query.text.strip() else None
-        allowed = self._filter_docs(searcher, query)
+        text_query = self._text_query(query.text, searcher) if query.text.strip() else None
         if text_query is None:  # no words (or only stop words): everything allowed
             text_query = Every()
-            matched = allowed
-        else:
-            matched = allowed.intersection(searcher.docs_for_query(text_query))
+        allowed = self._filter_docs(searcher, query)
         page = max(query.page, 1)
         by_date = query.sort == "date" or isinstance(text_query, Every)
-        top = _search_within(searcher, text_query, allowed, limit=page * query.per_page,
-                             sortedby="starts_at" if by_date else None, terms=True)
+        top, matched = _search_recording(searcher, text_query, allowed, page * query.per_page,
+                                         "starts_at" if by_date else None)
         start = (page - 1) * query.per_page
         hits = [self._hit(hit) for hit in top[start:start + query.per_page]]
         suggestion = (self._did_you_mean(searcher, query, allowed)
@@ -297,9 +299,9 @@ class WhooshBackend:
     def _hit(self, hit) -> SearchHit:
         hit.results.formatter = MarkFormatter(between=" … ")
         hit.results.fragmenter = ContextFragmenter(maxchars=220, surround=60)
-        snippet = hit.highlights("summary", top=1) or hit.highlights("body", top=2)
+        snippet = hit.highlights("text", top=2)
         if not snippet:
-            snippet = _escape(hit.get("summary") or hit.get("body", "")[:220])
+            snippet = _escape(hit.get("summary") or hit.get("text", "")[:220])
         return SearchHit(course_id=hit["course_id"], title=hit["title"], snippet=snippet,
                          score=hit.score or 0.0)
 
@@ -339,7 +341,7 @@ class WhooshBackend:
         if not changed:
             return None
         suggestion = " ".join(corrected)
-        retry = self._text_query(suggestion)
+        retry = self._text_query(suggestion, searcher)
         if retry is None or not _search_within(searcher, retry, allowed, limit=1):
             return None
         return suggestion
@@ -368,11 +370,48 @@ def _search_within(searcher, query, allowed: set[int], **options) -> list:
     """Search only the allowed documents.
 
     Whoosh treats an empty filter set as *no filter* (it tests the filter for truth), so a
-    viewer who may see nothing would otherwise see everything.
+    viewer who may see nothing would otherwise see everything. (And ``list(results)``
+    would ask ``len(results)``, which counts every match again: slice instead.)
     """
     if not allowed:
         return []
-    return list(searcher.search(query, filter=allowed, **options))
+    results = searcher.search(query, filter=allowed, **options)
+    return [results[i] for i in range(results.scored_length())]
+
+
+class RecordingCollector(WrappingCollector):
+    """Collects only the allowed documents and remembers every one of them, so one pass
+    gives both the top hits and the full set for totals and facet counts.
+
+    The allowed set is applied here, explicitly: Whoosh's own ``filter=`` lives in an
+    outer collector's ``collect_matches``, which a wrapper like this would bypass.
+    """
+
+    def __init__(self, child, allowed: set[int]):
+        super().__init__(child)
+        self.allowed = allowed
+        self.docnums: list[int] = []
+
+    def collect_matches(self):
+        child, offset, allowed, record = self.child, self.offset, self.allowed, self.docnums
+        for sub_docnum in child.matches():
+            docnum = offset + sub_docnum
+            if docnum in allowed:
+                record.append(docnum)
+                child.collect(sub_docnum)
+
+
+def _search_recording(searcher, query, allowed: set[int], limit: int,
+                      sortedby: str | None) -> tuple[list, list[int]]:
+    """Top ``limit`` hits and all matching docnums among the allowed documents."""
+    if not allowed:  # see _search_within
+        return [], []
+    # optimize=False: block-quality skipping would leave matches unrecorded.
+    recorder = RecordingCollector(searcher.collector(
+        limit=limit, sortedby=sortedby, terms=True, optimize=False), allowed)
+    searcher.search_with_collector(query, recorder)
+    results = recorder.results()
+    return [results[i] for i in range(results.scored_length())], recorder.docnums
 
 
 def _text(value) -> str:

@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from markupsafe import escape
-from whoosh import index
+from whoosh import collectors, index
 from whoosh.collectors import WrappingCollector
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text, htmlescape
-from whoosh.query import And, DateRange, Every, FuzzyTerm, NumericRange, Or, Phrase, Term
+from whoosh.query import And, DateRange, Every, NumericRange, Or, Phrase, Term
 
 from frikomport.db import utcnow
 from frikomport.search.analysis import (
@@ -49,6 +49,7 @@ from frikomport.search.interface import (
     Viewer,
 )
 from frikomport.search.querytext import parse_query_text
+from frikomport.search.spelling import MAX_ONE_EDIT, edits1
 
 WRITE_LOCK_TIMEOUT = 30.0
 FUZZY_MIN_LENGTH = 5
@@ -260,10 +261,14 @@ class WhooshBackend:
         folded = fold(word)
         stem = fixed_point_stem(folded)
         alternatives = [Term(field, stem, boost=boost) for field, boost in TEXT_FIELDS.items()]
-        if len(folded) >= FUZZY_MIN_LENGTH and not searcher.doc_frequency("exact", folded):
-            # Only words the index does not know are taken for typos.
-            alternatives.append(FuzzyTerm("exact", folded, boost=0.5, maxdist=1,
-                                          prefixlength=1))
+        if (FUZZY_MIN_LENGTH <= len(folded) <= MAX_ONE_EDIT
+                and not searcher.doc_frequency("exact", folded)):
+            # A word the index does not know is taken for a typo: known words one edit
+            # away (swapped letters included), the same rule as the PostgreSQL backend.
+            reader = searcher.reader()
+            known = {fixed_point_stem(c) for c in edits1(folded) if ("exact", c) in reader}
+            alternatives += [Term(field, stem, boost=0.5 * boost)
+                             for stem in sorted(known) for field, boost in TEXT_FIELDS.items()]
         # "barnehage" finds "barnehageansatte": the word (or its stem) begins a title word.
         for beginning in {folded[:12], stem[:12]}:
             if len(beginning) >= COMPOUND_MIN_LENGTH:
@@ -406,9 +411,14 @@ def _search_recording(searcher, query, allowed: set[int], limit: int,
     """Top ``limit`` hits and all matching docnums among the allowed documents."""
     if not allowed:  # see _search_within
         return [], []
-    # optimize=False: block-quality skipping would leave matches unrecorded.
-    recorder = RecordingCollector(searcher.collector(
-        limit=limit, sortedby=sortedby, terms=True, optimize=False), allowed)
+    # Every match must be visited to be counted. A scored top-N collector normally skips
+    # blocks (usequality) and swaps in cheaper matchers that drop sub-queries unable to
+    # reach the top N (replace); both are switched off here.
+    if sortedby:
+        ranked = collectors.SortingCollector(sortedby, limit=limit)
+    else:
+        ranked = collectors.TopCollector(limit=limit, usequality=False, replace=0)
+    recorder = RecordingCollector(collectors.TermsCollector(ranked), allowed)
     searcher.search_with_collector(query, recorder)
     results = recorder.results()
     return [results[i] for i in range(results.scored_length())], recorder.docnums

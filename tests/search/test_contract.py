@@ -103,6 +103,11 @@ def test_typo_in_a_long_word_still_finds(index):
     assert ids(index, "forstehjelpp") == [1]
 
 
+def test_swapped_letters_count_as_one_typo(index):
+    assert ids(index, "demesnomsorg", SITE_ADMIN) == [2]
+    assert ids(index, "fosrtehjelp") == [1]
+
+
 def test_did_you_mean(index):
     results = index.search(SearchQuery(text="demensomsrg", viewer=KONGSBERG_EMPLOYEE, now=NOW))
     if results.total == 0:  # typo tolerance may already have found it
@@ -167,6 +172,19 @@ def test_facet_counts_and_filters(index):
     assert 4 not in ids(index, "", SITE_ADMIN, free_seats=True)
     month = CATALOGUE[0].month
     assert 1 in ids(index, "", SITE_ADMIN, month=month)
+
+
+def test_totals_and_facets_count_every_match_not_just_the_top(backend):
+    """Regression: Whoosh's top-N collector skipped weaker matches (title matches outrank
+    description-only ones), so totals and facet counts came out far too low."""
+    in_title = [doc(n, f"Kurs nummer {n}", days=3 + n) for n in range(1, 11)]
+    in_text = [doc(n, f"Samling {n}", "Et kurs om noe annet.", days=3 + n)
+               for n in range(11, 31)]
+    backend.rebuild(in_title + in_text)
+    results = backend.search(SearchQuery(text="kurs", viewer=ANONYMOUS, now=NOW, per_page=2))
+    assert results.total == 30
+    assert sum(results.facets["organisation"].values()) == 30
+    assert results.hits[0].course_id <= 10  # title matches rank first
 
 
 def test_sort_by_date_and_paging(index):

@@ -269,10 +269,12 @@ class WhooshBackend:
             known = {fixed_point_stem(c) for c in edits1(folded) if ("exact", c) in reader}
             alternatives += [Term(field, stem, boost=0.5 * boost)
                              for stem in sorted(known) for field, boost in TEXT_FIELDS.items()]
-        # "barnehage" finds "barnehageansatte": the word (or its stem) begins a title word.
-        for beginning in {folded[:12], stem[:12]}:
-            if len(beginning) >= COMPOUND_MIN_LENGTH:
-                alternatives.append(Term("title_ngrams", beginning, boost=0.7))
+        # "barnehage(n)" finds "barnehageansatte": the stem begins a title word. (The stem
+        # begins the word itself, so one term covers both; a very short stem is too
+        # unspecific, and then the word is used.)
+        beginning = stem if len(stem) >= COMPOUND_MIN_LENGTH else folded
+        if len(beginning) >= COMPOUND_MIN_LENGTH:
+            alternatives.append(Term("title_ngrams", beginning[:12], boost=0.7))
         return Or(alternatives)
 
     def _phrase_clause(self, phrase: str, searcher):

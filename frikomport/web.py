@@ -8,7 +8,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from frikomport import models  # noqa: F401  (registers every table on the metadata)
+from frikomport import (
+    ROOT,
+    models,  # noqa: F401  (registers every table on the metadata)
+)
 from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
 from frikomport.extensions import babel, csrf, db, limiter, login_manager, migrate
 from frikomport.i18n import app_languages, select_locale
@@ -16,8 +19,6 @@ from frikomport.notifications import worker
 from frikomport.permissions import Permission, administered_organisations, can
 from frikomport.search import service as search_service
 from frikomport.templating import register_filters
-
-ROOT_MIGRATIONS = "migrations"
 
 
 def connect_receivers() -> None:
@@ -34,7 +35,7 @@ def connect_receivers() -> None:
 
 def init_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
@@ -44,12 +45,6 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
-
-
-def _migrations_dir() -> str:
-    from frikomport import ROOT
-
-    return str(ROOT / ROOT_MIGRATIONS)
 
 
 def load_user(login_id: str):

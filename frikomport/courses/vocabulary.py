@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from frikomport.audit.services import record
@@ -66,8 +66,3 @@ def delete_item(session: Session, actor, organisation: Organisation, model, item
     item = get_scoped(session, model, organisation, item_id)
     record(session, actor, f"{model.__tablename__}.deleted", item, organisation, name=item.name)
     session.delete(item)
-
-
-def count_items(session: Session, organisation: Organisation, model) -> int:
-    return session.scalar(select(func.count()).select_from(model).where(
-        model.organisation_id == organisation.id)) or 0

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from frikomport.courses.models import Visibility
-
 
 class IndexUnavailable(RuntimeError):
     """The index is missing, broken or being rebuilt; callers fall back gracefully."""
@@ -28,13 +26,6 @@ class Viewer:
             return cls()
         return cls(True, user.is_site_admin,
                    frozenset(m.organisation_id for m in user.memberships))
-
-    def may_see(self, visibility: str, organisation_id: int) -> bool:
-        if self.site_admin or visibility == Visibility.PUBLIC:
-            return True
-        if visibility == Visibility.REGION:
-            return bool(self.organisation_ids)
-        return organisation_id in self.organisation_ids
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from whoosh import collectors, index
 from whoosh.collectors import WrappingCollector
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text, htmlescape
-from whoosh.query import And, DateRange, Every, NumericRange, Or, Phrase, Term
+from whoosh.query import And, Every, NumericRange, Or, Phrase, Term
 
 from frikomport.db import utcnow
 from frikomport.search.analysis import (
@@ -54,6 +53,8 @@ from frikomport.search.spelling import MAX_ONE_EDIT, edits1
 WRITE_LOCK_TIMEOUT = 30.0
 FUZZY_MIN_LENGTH = 5
 FILTER_CACHE_SIZE = 256
+SCHEMA_VERSION = 3  # raise when the schema changes: older indexes are then rebuilt
+INDEX_PREFIX = f"index-v{SCHEMA_VERSION}-"
 COMPOUND_MIN_LENGTH = 5
 TEXT_FIELDS = {"title": 3.0, "text": 1.0}
 
@@ -71,7 +72,7 @@ def schema() -> Schema:
         month=ID(sortable=True),
         free_seats=ID(sortable=True),
         starts_at=DATETIME(sortable=True),
-        ends_at=DATETIME,
+        ends_at=DATETIME(sortable=True),
         title=TEXT(analyzer=stemmed, stored=True),
         # Summary and description in one field: fewer posting lists to merge per query.
         text=TEXT(analyzer=stemmed, stored=True),
@@ -130,17 +131,18 @@ class WhooshBackend:
 
     def _current_dir(self) -> Path:
         try:
-            return self.current_link.resolve(strict=True)
+            directory = self.current_link.resolve(strict=True)
         except (FileNotFoundError, RuntimeError) as exc:
             raise IndexUnavailable("no search index yet") from exc
+        if not directory.name.startswith(INDEX_PREFIX):
+            raise IndexUnavailable("the index was built by an older version")
+        return directory
 
     def _index(self, directory: Path):
         try:
             opened = index.open_dir(str(directory))
         except Exception as exc:  # EmptyIndexError, corrupt TOC, missing segment files
             raise IndexUnavailable(f"cannot open search index: {exc}") from exc
-        if set(opened.schema.names()) != set(schema().names()):
-            raise IndexUnavailable("the index was built by an older version")
         return opened
 
     def searcher(self):
@@ -152,12 +154,18 @@ class WhooshBackend:
             local.index = self._index(directory)
             local.directory = directory
             local.searcher = local.index.searcher()
-            local.filters = {}
+            self._new_generation()
         elif not local.searcher.up_to_date():
             old, local.searcher = local.searcher, local.index.searcher()
-            local.filters = {}  # docnums belong to one searcher generation
+            self._new_generation()
             old.close()
         return local.searcher
+
+    def _new_generation(self) -> None:
+        """Docnums belong to one searcher generation: drop everything derived from them."""
+        self._local.visible = {}
+        self._local.current = {}
+        self._local.columns = None
 
     def _close_local(self) -> None:
         searcher = getattr(self._local, "searcher", None)
@@ -181,7 +189,7 @@ class WhooshBackend:
     def rebuild(self, documents: Iterable[CourseDocument]) -> int:
         """Index into a fresh directory, then point ``current`` at it in one rename."""
         self.root.mkdir(parents=True, exist_ok=True)
-        directory = self.root / f"index-{time.time_ns()}"
+        directory = self.root / f"{INDEX_PREFIX}{time.time_ns()}"
         directory.mkdir()
         ix = index.create_in(str(directory), schema())
         count = 0
@@ -217,27 +225,32 @@ class WhooshBackend:
         return Or(allowed)
 
     def _filter_docs(self, searcher, query: SearchQuery) -> set[int]:
-        """The documents this viewer may see with these facet selections.
+        """The documents this viewer may see with these facet selections, not yet ended.
 
-        Independent of the search words, and costly to compute (a date range and
-        visibility over the whole index), so each thread keeps the docnum sets of its
-        current searcher, per minute.
+        Independent of the search words. Visibility and facets are computed by Whoosh once
+        per searcher generation; "not yet ended" changes with time and is derived from the
+        decoded ``ends_at`` column per minute (a list scan, not a date-range query).
         """
         viewer = query.viewer
-        minute = (query.now or utcnow()).replace(second=0, microsecond=0)
         key = (viewer.site_admin, viewer.organisation_ids, query.organisation, query.category,
-               query.service_area, query.month, query.free_seats, minute)
-        cache = self._local.filters
-        if key not in cache:
-            if len(cache) >= FILTER_CACHE_SIZE:
-                cache.clear()
+               query.service_area, query.month, query.free_seats)
+        visible, current = self._local.visible, self._local.current
+        if key not in visible:
+            if len(visible) >= FILTER_CACHE_SIZE:
+                visible.clear()
+            visible[key] = set(searcher.docs_for_query(self._filter(query)))
+        minute = (query.now or utcnow()).replace(second=0, microsecond=0)
+        if (key, minute) not in current:
+            if len(current) >= FILTER_CACHE_SIZE:
+                current.clear()
+            ends, threshold = self._columns()["ends_at"], _naive(minute)
             # A plain set: what Whoosh accepts as a filter (it only reads it).
-            cache[key] = set(searcher.docs_for_query(self._filter(replace(query, now=minute))))
-        return cache[key]
+            current[(key, minute)] = {d for d in visible[key] if ends[d] >= threshold}
+        return current[(key, minute)]
 
     def _filter(self, query: SearchQuery):
-        now = _naive(query.now or utcnow())
-        parts = [DateRange("ends_at", now, None)]
+        """Visibility and facet selections as a Whoosh query (no time condition)."""
+        parts = [Every()]
         if visibility := self._visibility(query.viewer):
             parts.append(visibility)
         for field, value in (("organisation", query.organisation), ("category", query.category),
@@ -315,22 +328,24 @@ class WhooshBackend:
     def _facets(self, docnums) -> dict[str, dict[str, int]]:
         if not docnums:
             return {facet: {} for facet in FACETS}
-        values = self._facet_values()
+        values = self._columns()
         return {facet: {key: count for key, count in Counter(
                     values[facet][docnum] for docnum in docnums).items() if key}
                 for facet in FACETS}
 
-    def _facet_values(self) -> dict[str, list[str]]:
-        """Each document's facet values, decoded once per searcher generation: reading
-        Whoosh's compressed columns one document at a time is slow."""
+    def _columns(self) -> dict[str, list]:
+        """Each document's facet values and end time, decoded once per searcher
+        generation: reading Whoosh's compressed columns one document at a time is slow."""
         local = self._local
-        if getattr(local, "facet_values", None) is None or local.facet_searcher is not (
-                local.searcher):
+        if local.columns is None:
             reader = local.searcher.reader()
-            local.facet_values = {facet: [_text(v) for v in reader.column_reader(facet)]
-                                  for facet in FACETS}
-            local.facet_searcher = local.searcher
-        return local.facet_values
+            if reader.doc_count_all() == 0:  # an empty index has no columns at all
+                local.columns = {name: [] for name in (*FACETS, "ends_at")}
+            else:
+                local.columns = {facet: [_text(v) for v in reader.column_reader(facet)]
+                                 for facet in FACETS}
+                local.columns["ends_at"] = list(reader.column_reader("ends_at"))
+        return local.columns
 
     def _did_you_mean(self, searcher, query: SearchQuery, allowed: set[int]) -> str | None:
         """A corrected query, offered only if it finds something this viewer may see

@@ -16,6 +16,7 @@ from frikomport.db import utcnow
 from frikomport.extensions import db
 from frikomport.permissions import visible_courses_clause
 from frikomport.search import indexer
+from frikomport.search.analysis import fold
 from frikomport.search.interface import (
     IndexUnavailable,
     SearchBackend,
@@ -60,7 +61,7 @@ def search(user, query: SearchQuery) -> tuple[SearchResults, bool]:
     except IndexUnavailable as error:
         log.warning("Search index unavailable (%s); using the database fallback", error)
         request_rebuild(current_app._get_current_object())
-        return _fallback(user, query), True
+        return fallback_search(user, query), True
 
 
 def suggest(user, prefix: str) -> list[Suggestion]:
@@ -70,15 +71,15 @@ def suggest(user, prefix: str) -> list[Suggestion]:
         return []
 
 
-def _fallback(user, query: SearchQuery) -> SearchResults:
+def fallback_search(user, query: SearchQuery) -> SearchResults:
     """Plain substring search on titles and summaries, with the same visibility."""
     statement = select(Course).where(visible_courses_clause(user),
                                      Course.state == CourseState.PUBLISHED,
                                      Course.ends_at >= utcnow())
     for word in query.text.split()[:6]:
-        pattern = f"%{word.lower()}%"
-        statement = statement.where(or_(func.lower(Course.title).like(pattern),
-                                        func.lower(Course.summary).like(pattern)))
+        pattern = f"%{fold(word)}%"
+        statement = statement.where(or_(_folded(Course.title).like(pattern),
+                                        _folded(Course.summary).like(pattern)))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     courses = db.session.scalars(statement.order_by(Course.starts_at)
                                  .limit(query.per_page)
@@ -86,6 +87,18 @@ def _fallback(user, query: SearchQuery) -> SearchResults:
     hits = [SearchHit(course_id=c.id, title=c.title, snippet=str(c.summary), score=0.0)
             for c in courses]
     return SearchResults(hits=hits, total=total, page=query.page, per_page=query.per_page)
+
+
+def _folded(column):
+    """The column lower-cased with æ/ø/å folded like the search analyser does, in SQL.
+
+    SQLite's lower() only knows ASCII, so the Norwegian letters are replaced explicitly.
+    """
+    expression = column
+    for letter, plain in (("Æ", "ae"), ("æ", "ae"), ("Ø", "o"), ("ø", "o"), ("Å", "a"),
+                          ("å", "a")):
+        expression = func.replace(expression, letter, plain)
+    return func.lower(expression)
 
 
 # The single indexer ----------------------------------------------------------------------

@@ -160,6 +160,23 @@ def rebuild_thread_finished(app, timeout: float = 30.0) -> None:
     raise AssertionError("the background rebuild did not finish")
 
 
+@BACKENDS
+def test_fallback_folds_norwegian_letters_and_respects_visibility(portal):
+    from flask_login import AnonymousUserMixin
+
+    from frikomport.courses.models import Visibility
+    from frikomport.search.interface import SearchQuery, Viewer
+
+    organisation = OrganisationFactory()
+    CourseFactory(organisation=organisation, title="Førstehjelp på Åsen")
+    CourseFactory(organisation=organisation, title="Førstehjelp internt",
+                  visibility=Visibility.INTERNAL)
+    results = service.fallback_search(AnonymousUserMixin(), SearchQuery(
+        text="FORSTEHJELP", viewer=Viewer()))
+    assert [hit.title for hit in results.hits] == ["Førstehjelp på Åsen"]
+    assert results.total == 1
+
+
 @WHOOSH_ONLY
 def test_broken_index_is_detected_and_rebuilt(search_ready, client):
     app = search_ready

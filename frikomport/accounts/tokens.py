@@ -9,17 +9,13 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 
 from frikomport.accounts.models import User
+from frikomport.signing import serializer
 
 RESET = "password-reset"
 CONFIRM = "email-confirm"
-
-
-def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"frikomport:{purpose}")
 
 
 def _fingerprint(user: User) -> str:
@@ -28,11 +24,11 @@ def _fingerprint(user: User) -> str:
 
 
 def make_reset_token(user: User) -> str:
-    return _serializer(RESET).dumps({"uid": user.id, "fp": _fingerprint(user)})
+    return serializer(RESET).dumps({"uid": user.id, "fp": _fingerprint(user)})
 
 
 def make_confirm_token(user: User) -> str:
-    return _serializer(CONFIRM).dumps({"uid": user.id, "email": user.email})
+    return serializer(CONFIRM).dumps({"uid": user.id, "email": user.email})
 
 
 class InvalidToken(Exception):
@@ -44,7 +40,7 @@ class InvalidToken(Exception):
 def load(purpose: str, token: str, max_age: int) -> tuple[dict, datetime]:
     """Return the token's payload and when it was signed (aware UTC)."""
     try:
-        data, signed_at = _serializer(purpose).loads(token, max_age=max_age,
+        data, signed_at = serializer(purpose).loads(token, max_age=max_age,
                                                      return_timestamp=True)
     except SignatureExpired as exc:
         raise InvalidToken(expired=True) from exc

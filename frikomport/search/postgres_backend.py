@@ -206,7 +206,7 @@ class PostgresBackend:
                 f"FROM search_document WHERE {where} ORDER BY {order} "
                 "LIMIT :limit OFFSET :offset"), params).all()
             facets, total = self._facets(connection, where, params)
-            hits = [self._hit(connection, row, tsquery) for row in rows]
+        hits = [self._hit(row, tsquery) for row in rows]
         suggestion = (self._did_you_mean(query) if total == 0 and query.text.strip() else None)
         return SearchResults(hits=hits, total=total, page=query.page, per_page=query.per_page,
                              facets=facets, suggestion=suggestion)
@@ -232,14 +232,14 @@ class PostgresBackend:
                 facets[facet][key] = row["n"]
         return facets, total
 
-    def _hit(self, connection, row, tsquery: str | None) -> SearchHit:
+    def _hit(self, row, tsquery: str | None) -> SearchHit:
         snippet = str(escape(row.summary or row.body[:220]))
         if tsquery:
-            snippet = self._highlight(connection, row, tsquery) or snippet
+            snippet = self._highlight(row, tsquery) or snippet
         return SearchHit(course_id=row.course_id, title=row.title, snippet=snippet,
                          score=float(row.score))
 
-    def _highlight(self, connection, row, tsquery: str) -> str:
+    def _highlight(self, row, tsquery: str) -> str:
         """Mark the words whose stems matched, in escaped summary (or body) text."""
         wanted = set(LEXEME.findall(tsquery))
         source = row.summary if set(terms(row.summary)) & wanted else row.body[:400]

@@ -35,21 +35,30 @@ def _host_seated(session: Session, course: Course) -> int:
         Registration.employer_organisation_id == course.organisation_id)) or 0
 
 
-def has_seat_for(session: Session, course: Course, registration: Registration,
-                 now: datetime) -> bool:
-    """Is there a seat this person may take right now?
+def _is_host(course: Course, registration: Registration) -> bool:
+    return registration.employer_organisation_id == course.organisation_id
 
-    Host employees may take any free seat. Others share the open seats: host employees
-    fill the reserved seats first, and only their overflow counts against the open ones.
-    """
+
+def _seat_free(course: Course, host_employee: bool, host_seated: int, reserved: int) -> bool:
+    """The seat rule. Host employees may take any free seat. Others share the open seats:
+    host employees fill the reserved seats first, and only their overflow counts against
+    the open ones."""
     if course.confirmed_count >= course.capacity:
         return False
-    reserved = reserved_now(course, now)
-    if not reserved or registration.employer_organisation_id == course.organisation_id:
+    if not reserved or host_employee:
         return True
-    host = _host_seated(session, course)
-    open_taken = (course.confirmed_count - host) + max(0, host - reserved)
+    open_taken = (course.confirmed_count - host_seated) + max(0, host_seated - reserved)
     return open_taken < course.capacity - reserved
+
+
+def has_seat_for(session: Session, course: Course, registration: Registration,
+                 now: datetime) -> bool:
+    """Is there a seat this person may take right now?"""
+    reserved = reserved_now(course, now)
+    host_employee = _is_host(course, registration)
+    # Counting the host's seats is only needed when a reservation limits this person.
+    host_seated = _host_seated(session, course) if reserved and not host_employee else 0
+    return _seat_free(course, host_employee, host_seated, reserved)
 
 
 def transition(session: Session, registration: Registration, new: RegistrationState,
@@ -92,14 +101,22 @@ def waiting_list(session: Session, course: Course) -> list[Registration]:
 
 def fill_free_seats(session: Session, course: Course, actor,
                     now: datetime) -> list[Registration]:
-    """Promote people from the waiting list, in order, while there are seats for them."""
+    """Promote people from the waiting list, in order, while there are seats for them.
+
+    The host's seats are counted once and kept up to date here, not queried again for
+    every person waiting (this runs while the course is locked).
+    """
     promoted = []
+    reserved = reserved_now(course, now)
+    host_seated = _host_seated(session, course) if reserved else 0
     for registration in waiting_list(session, course):
         if course.confirmed_count >= course.capacity:
             break
-        if has_seat_for(session, course, registration, now):
+        host_employee = _is_host(course, registration)
+        if _seat_free(course, host_employee, host_seated, reserved):
             transition(session, registration, RegistrationState.CONFIRMED, actor,
                        "promoted from the waiting list")
+            host_seated += host_employee
             promoted.append(registration)
     return promoted
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from frikomport.accounts.models import User
@@ -20,6 +20,7 @@ from frikomport.errors import DomainError, NotFoundError
 from frikomport.permissions import Permission, can_view_course, ensure, ensure_can_view_course
 from frikomport.registrations import emails, engine, tokens
 from frikomport.registrations.models import (
+    ENDED_STATES,
     SEATED_STATES,
     Registration,
     RegistrationEvent,
@@ -57,14 +58,15 @@ def cancellation_closed(course: Course, now: datetime) -> bool:
 
 def _active_registration(session: Session, course_id: int, *, user_id: int | None = None,
                          email: str | None = None) -> Registration | None:
-    query = select(Registration).where(Registration.course_id == course_id,
-                                       Registration.state.not_in((State.CANCELLED,
-                                                                  State.REJECTED)))
+    """An active registration for the course by this user or with this e-mail address."""
+    same_person = []
     if user_id is not None:
-        query = query.where(Registration.user_id == user_id)
-    else:
-        query = query.where(Registration.email == email)
-    return session.scalar(query)
+        same_person.append(Registration.user_id == user_id)
+    if email is not None:
+        same_person.append(Registration.email == email)
+    return session.scalar(select(Registration).where(
+        Registration.course_id == course_id, Registration.state.not_in(ENDED_STATES),
+        or_(*same_person)).limit(1))
 
 
 def _locked_registration(session: Session, registration_id: int) -> Registration:
@@ -125,8 +127,7 @@ def register_member(session: Session, user, course_id: int, comment: str = "") -
     if not user.memberships:
         raise DomainError(_("Only employees of an organisation in the portal can register "
                             "with an account."))
-    if _active_registration(session, course.id, user_id=user.id) or _active_registration(
-            session, course.id, email=user.email):
+    if _active_registration(session, course.id, user_id=user.id, email=user.email):
         raise DomainError(_("You are already registered for this course."))
     employer = user.home_organisation or user.memberships[0].organisation
     registration = Registration(

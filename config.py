@@ -85,6 +85,12 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "PERMANENT_SESSION_LIFETIME": _int(env, "SESSION_LIFETIME_SECONDS", 8 * 3600),
+        # "Keep me logged in" lasts as long as a session, not Flask-Login's default year.
+        "REMEMBER_COOKIE_DURATION": _int(env, "SESSION_LIFETIME_SECONDS", 8 * 3600),
+        # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers
+        # are trusted (0: none; the client address is the socket's peer).
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        "HSTS_SECONDS": _int(env, "HSTS_SECONDS", 63072000 if production else 0),
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
@@ -94,11 +100,16 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "EMAIL_CONFIRM_MAX_AGE": _int(env, "EMAIL_CONFIRM_MAX_AGE", 7 * 24 * 3600),
         "ARGON2_TIME_COST": _int(env, "ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_COST": _int(env, "ARGON2_MEMORY_COST", 65536),
-        # Rate limiting (use a shared storage such as redis:// when running several hosts)
+        # Rate limiting. Counters are kept in the database by default, so every worker and
+        # host shares them; redis://… is faster for busy installs.
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "frikomport-db://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "LOGIN_FAILURES_PER_ACCOUNT_AND_IP": env.get("LOGIN_FAILURES_PER_ACCOUNT_AND_IP",
+                                                     "5 per minute;20 per hour"),
+        "LOGIN_FAILURES_PER_IP": env.get("LOGIN_FAILURES_PER_IP", "30 per minute;300 per hour"),
+        # Monitoring may read /healthz in full with "Authorization: Bearer <HEALTH_TOKEN>".
+        "HEALTH_TOKEN": env.get("HEALTH_TOKEN", ""),
         # E-mail
         "MAIL_BACKEND": env.get("MAIL_BACKEND", "smtp" if production else "folder"),
         "MAIL_FOLDER": env.get("MAIL_FOLDER", str(instance_dir / "mail")),
@@ -114,6 +125,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
         # Registrations
         "REMINDER_DAYS": _int(env, "REMINDER_DAYS", 2),
+        # Guest registrations whose e-mail address is not confirmed are deleted after this.
+        "GUEST_CONFIRM_HOURS": _int(env, "GUEST_CONFIRM_HOURS", 48),
+        # Housekeeping (purges, expiries) from a thread in the web process, every N seconds.
+        "HOUSEKEEPING_IN_PROCESS": _bool(env.get("HOUSEKEEPING_IN_PROCESS"), not production),
+        "HOUSEKEEPING_SECONDS": _int(env, "HOUSEKEEPING_SECONDS", 600),
         # Search: "whoosh" (embedded, one host) or "postgresql" (several app servers)
         "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "whoosh"),
         "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR", str(instance_dir / "search")),

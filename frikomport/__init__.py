@@ -28,8 +28,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # Alembic logs its plugin set-up at INFO on import; migration commands re-enable it.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from frikomport import web
+    from frikomport import inputs, web
 
+    inputs.install(app)
     web.init_extensions(app)
     web.connect_receivers()
     web.register_blueprints(app)

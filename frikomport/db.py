@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -55,6 +55,20 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def lock_row(session: Session, model, row_id: int):
+    """Lock one row until the transaction ends and return it, freshly read (or None).
+
+    On PostgreSQL this is ``SELECT … FOR UPDATE``: others who lock the same row wait for
+    our commit and then read what we wrote. SQLite has no row locks, so a no-op UPDATE
+    takes the database write lock instead (a transaction that read older data before it
+    fails with "database is locked" and is retried by the caller).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(model).where(model.id == row_id).values(id=model.id))
+    return session.scalar(select(model).where(model.id == row_id).with_for_update()
+                          .execution_options(populate_existing=True))
 
 
 def is_lock_conflict(error: Exception) -> bool:

@@ -1,6 +1,6 @@
 """Import every model so that metadata (and Alembic autogenerate) sees all tables."""
 
-from frikomport.accounts.models import User
+from frikomport.accounts.models import LoginSession, User
 from frikomport.audit.models import AuditEvent
 from frikomport.courses.models import (
     Category,
@@ -11,9 +11,10 @@ from frikomport.courses.models import (
     ServiceArea,
 )
 from frikomport.notifications.models import OutboxAttachment, OutboxMessage
+from frikomport.ratelimit.models import RateLimitCounter
 from frikomport.registrations.models import Registration, RegistrationEvent
 from frikomport.search.models import SearchDocument, SearchJob
-from frikomport.tenancy.models import Membership, Organisation, Role
+from frikomport.tenancy.models import Invitation, Membership, Organisation, Role
 
 __all__ = [
     "AuditEvent",
@@ -21,11 +22,14 @@ __all__ = [
     "Course",
     "CourseAttachment",
     "CourseSession",
+    "Invitation",
     "Location",
+    "LoginSession",
     "Membership",
     "Organisation",
     "OutboxAttachment",
     "OutboxMessage",
+    "RateLimitCounter",
     "Registration",
     "RegistrationEvent",
     "Role",

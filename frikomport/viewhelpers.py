@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import time
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, render_template, request
+from flask import flash, make_response, render_template, request
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import OperationalError
 
@@ -83,6 +84,19 @@ def render_form(template: str, form, **context):
     has_errors = any(f.errors or f.form_errors for f in forms)
     status = 400 if request.method == "POST" and has_errors else 200
     return render_template(template, form=form, **context), status
+
+
+def no_store(view):
+    """For pages and feeds that show personal data to whoever holds a link (no login):
+    browsers and proxies must not keep a copy."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    return wrapper
 
 
 def safe_next_url(target: str | None, default: str) -> str:

@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from frikomport import (
     ROOT,
+    housekeeping,
     models,  # noqa: F401  (registers every table on the metadata)
 )
 from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -34,6 +36,11 @@ def connect_receivers() -> None:
 
 
 def init_extensions(app: Flask) -> None:
+    from frikomport.ratelimit import storage  # noqa: F401  (registers frikomport-db://)
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -47,16 +54,10 @@ def init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
 
-def load_user(login_id: str):
-    from frikomport.accounts.models import User
+def load_user(login_token: str):
+    from frikomport.accounts import sessions
 
-    user_id, _, nonce = login_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_nonce != nonce:
-        return None
-    return user
+    return sessions.load(db.session, login_token)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -69,10 +70,11 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.registrations.admin_views import bp as participants_bp
     from frikomport.registrations.views import bp as registrations_bp
     from frikomport.search.views import bp as search_bp
+    from frikomport.tenancy.invitation_views import bp as invitations_bp
     from frikomport.tenancy.views import bp as tenancy_bp
 
-    for blueprint in (core_bp, accounts_bp, tenancy_bp, admin_bp, courses_bp, feeds_bp,
-                      course_admin_bp, registrations_bp, participants_bp, search_bp):
+    for blueprint in (core_bp, accounts_bp, tenancy_bp, invitations_bp, admin_bp, courses_bp,
+                      feeds_bp, course_admin_bp, registrations_bp, participants_bp, search_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 
@@ -92,12 +94,13 @@ def register_cli(app: Flask) -> None:
     from frikomport.accounts.cli import users_cli
     from frikomport.courses.cli import courses_cli
     from frikomport.demo.cli import demo_cli
+    from frikomport.housekeeping import housekeeping_cli
     from frikomport.notifications.cli import outbox_cli
     from frikomport.registrations.cli import registrations_cli, reminders_cli
     from frikomport.search.cli import search_cli
 
     for group in (users_cli, demo_cli, outbox_cli, courses_cli, reminders_cli,
-                  registrations_cli, search_cli):
+                  registrations_cli, search_cli, housekeeping_cli):
         app.cli.add_command(group)
 
 
@@ -131,6 +134,11 @@ def register_error_handlers(app: Flask) -> None:
     def too_many(_error):
         return _error_page(429, _("Too many attempts"),
                            _("Wait a little while before you try again."))
+
+    @app.errorhandler(414)
+    def too_long(_error):
+        return _error_page(414, _("The address is too long"),
+                           _("Shorten the search or go back and try again."))
 
     @app.errorhandler(413)
     def too_large(_error):
@@ -169,12 +177,18 @@ def register_request_hooks(app: Flask) -> None:
             worker.ensure_started(app)
         if app.config["SEARCH_IN_PROCESS"]:
             search_service.ensure_indexer_started(app)
+        if app.config["HOUSEKEEPING_IN_PROCESS"]:
+            housekeeping.ensure_started(app)
 
     @app.after_request
     def security_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if app.config["HSTS_SECONDS"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security",
+                f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains")
         if current_user.is_authenticated and request.endpoint != "static":
             # Personal pages must not linger in shared caches or the back/forward cache.
-            response.headers.setdefault("Cache-Control", "private, no-store")
+            response.headers["Cache-Control"] = "private, no-store"
         return response

@@ -66,7 +66,7 @@ def test_each_demo_role_sees_what_it_may_do(seeded, client):
     page = demo_login(client, f"kari.nordmann@kongsberg.{domain}")  # admin
     dashboard = client.get("/o/kongsberg/admin/").text
     assert "Innstillinger" in dashboard and "Endringslogg" in dashboard
-    assert "Legg til en person" in client.get("/o/kongsberg/admin/members").text
+    assert "Inviter en person" in client.get("/o/kongsberg/admin/members").text
     assert client.get("/admin/").status_code == 404
     client.post("/logout")
 

@@ -85,8 +85,15 @@ def test_pages_have_landmarks_labels_and_skip_link(client, app, path):
         assert f'for="{field_id}"' in page, field_id
 
 
-def test_health_check(client, app):
-    health = client.get("/healthz").json
+def test_health_check_shows_details_to_the_operator_only(app_factory):
+    app = app_factory(HEALTH_TOKEN="monitoring-secret-0123456789")
+    client = app.test_client()
+    assert client.get("/healthz").json == {"status": "ok"}  # no paths, no counts
+    wrong = client.get("/healthz", headers={"Authorization": "Bearer wrong"})
+    assert wrong.json == {"status": "ok"}
+    health = client.get("/healthz", headers={
+        "Authorization": "Bearer monitoring-secret-0123456789"}).json
     assert health["status"] == "ok"
     assert health["search"]["backend"] == "whoosh"
     assert health["search"]["ok"] is False  # no index built in this test: reported, not fatal
+    assert health["outbox"] == {"pending": 0, "sent": 0, "failed": 0}

@@ -12,7 +12,6 @@ from frikomport.extensions import db
 from frikomport.tenancy import services
 from frikomport.tenancy.models import Membership, Role
 from tests.factories import OrganisationFactory, UserFactory, member
-from tests.helpers import link_in, outbox
 
 
 @pytest.fixture
@@ -138,41 +137,6 @@ def test_admin_removes_member(client, login, kongsberg):
     login(member(kongsberg, Role.ADMIN))
     client.post(f"/o/kongsberg/admin/members/{employee.memberships[0].id}/remove")
     assert employee.email not in roles_of(kongsberg)
-
-
-def test_admin_invites_new_person_who_sets_a_password(client, login, kongsberg):
-    login(member(kongsberg, Role.ADMIN))
-    response = client.post("/o/kongsberg/admin/members", data={
-        "email": "Ny.Arrangor@Kongsberg.example.org", "name": "Ny Arrangør",
-        "role": "organiser"})
-    assert response.status_code == 302
-    assert roles_of(kongsberg)["ny.arrangor@kongsberg.example.org"] == Role.ORGANISER
-    [message] = outbox("ny.arrangor@kongsberg.example.org")
-    assert "Kongsberg kommune" in message.subject
-    assert "Kursarrangør" in message.body_text
-
-    client.post("/logout")
-    path = link_in(message)
-    response = client.post(path, data={"password": "mitt eget passord", "confirm":
-                                       "mitt eget passord"})
-    assert response.status_code == 302
-    assert client.get("/o/kongsberg/admin/members").status_code == 200
-
-
-def test_adding_existing_account_and_duplicates(client, login, kongsberg, flesberg):
-    existing = member(flesberg, Role.EMPLOYEE, email="pendler@example.org")
-    login(member(kongsberg, Role.ADMIN))
-    client.post("/o/kongsberg/admin/members", data={"email": "pendler@example.org",
-                                                    "role": "employee"})
-    assert roles_of(kongsberg)["pendler@example.org"] == Role.EMPLOYEE
-    assert "Kongsberg kommune" in outbox(existing.email)[0].body_text
-    again = client.post("/o/kongsberg/admin/members", data={"email": "pendler@example.org",
-                                                            "role": "admin"})
-    assert again.status_code == 400
-    assert "allerede medlem" in again.text
-    no_name = client.post("/o/kongsberg/admin/members", data={"email": "ny@example.org",
-                                                              "role": "employee"})
-    assert no_name.status_code == 400
 
 
 def png_bytes(size=(120, 60)) -> bytes:

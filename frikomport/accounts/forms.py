@@ -1,11 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
+from frikomport.forms import Form, strip
 
 
 def _email_field():
@@ -14,7 +11,7 @@ def _email_field():
                                   Length(max=254)])
 
 
-def _new_password_fields():
+def new_password_fields():
     password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=128)],
                              description=_l("At least 10 characters. A short sentence is easy "
                                             "to remember and hard to guess."))
@@ -23,36 +20,42 @@ def _new_password_fields():
     return password, confirm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = _email_field()
     password = PasswordField(_l("Password"), validators=[InputRequired()])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class SignupForm(FlaskForm):
+def optional_int(value):
+    """Coerce a choice to an id; the empty "choose" option gives None."""
+    return int(value) if value not in (None, "") else None
+
+
+class SignupForm(Form):
     name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
     email = _email_field()
     phone = TelField(_l("Mobile phone"), validators=[Optional(), Length(max=40)])
-    organisation = SelectField(_l("Employer"), coerce=int, validators=[InputRequired()],
-                               description=_l("The municipality or organisation you work for."))
-    password, confirm = _new_password_fields()
+    organisation = SelectField(
+        _l("Employer"), coerce=optional_int,
+        validators=[InputRequired(message=_l("Choose the organisation you work for."))],
+        description=_l("The municipality or organisation you work for."))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
-    password, confirm = _new_password_fields()
+class ResetPasswordForm(Form):
+    password, confirm = new_password_fields()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
     phone = TelField(_l("Mobile phone"), validators=[Optional(), Length(max=40)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
     locale = SelectField(_l("Language"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[InputRequired()])
-    password, confirm = _new_password_fields()
+    password, confirm = new_password_fields()

@@ -35,7 +35,7 @@ class User(UserMixin, db.Model):
     is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Part of the login cookie: rotating it signs the user out everywhere.
+    # Part of password-reset links: rotating it makes every reset link already sent invalid.
     session_nonce: Mapped[str] = mapped_column(String(32), default=new_session_nonce)
     home_organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="SET NULL")
@@ -51,8 +51,12 @@ class User(UserMixin, db.Model):
     home_organisation: Mapped[Organisation | None] = relationship()
 
     # Flask-Login -------------------------------------------------------------
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_nonce}"
+    # The login cookie (and the remember-me cookie) hold the secret of one LoginSession,
+    # set on the loaded user by accounts.sessions; logging out deletes that row.
+    login_token = None  # not a column: set per request by accounts.sessions
+
+    def get_id(self) -> str | None:
+        return self.login_token
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -67,3 +71,19 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class LoginSession(db.Model):
+    """One logged-in browser. Only a hash of its secret is stored, so a copy of the
+    database cannot be used to log in."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from frikomport.accounts import tokens
+from frikomport.accounts import sessions, tokens
 from frikomport.accounts.models import User, new_session_nonce
 from frikomport.accounts.passwords import burn_time, hash_password, needs_rehash, verify_password
 from frikomport.audit.services import record
@@ -43,21 +43,31 @@ def check_password_policy(password: str, email: str = "") -> None:
         raise DomainError(_("This password is too easy to guess. Choose another."))
 
 
-def sign_up(session: Session, *, email: str, name: str, password: str,
-            organisation: Organisation, phone: str = "", locale: str = "nb") -> User:
-    """Create an account and make it an employee of the chosen organisation."""
+def sign_up(session: Session, *, email: str, name: str, organisation: Organisation,
+            phone: str = "", locale: str = "nb") -> None:
+    """Start an account: the person chooses a password from a link sent to the address.
+
+    The answer is the same whether or not the address has an account (no enumeration);
+    the owner of a known address is told by e-mail instead. Choosing the password after
+    the address is proven also means nobody can prepare an account, with a password they
+    know, for someone else's address.
+    """
     email = normalise_email(email)
-    if find_user_by_email(session, email) is not None:
-        raise DomainError(_("An account with this e-mail address already exists. "
-                            "Log in or reset your password."))
-    check_password_policy(password, email)
-    user = User(email=email, name=name.strip(), phone=phone.strip(), locale=locale,
-                password_hash=hash_password(password), home_organisation=organisation)
-    user.memberships.append(Membership(organisation=organisation, role=Role.EMPLOYEE))
-    session.add(user)
-    session.flush()
-    send_email_confirmation(session, user)
-    return user
+    user = find_user_by_email(session, email)
+    if user is not None and user.password_hash:
+        queue_templated_email(session, email, "signup_exists", user.locale, user=user,
+                              login=external_url("accounts.login"),
+                              reset=external_url("accounts.forgot_password"))
+        return
+    if user is None:
+        user = User(email=email, name=name.strip(), phone=phone.strip(), locale=locale,
+                    home_organisation=organisation)
+        user.memberships.append(Membership(organisation=organisation, role=Role.EMPLOYEE))
+        session.add(user)
+        session.flush()
+    link = external_url("accounts.reset_password", token=tokens.make_reset_token(user))
+    queue_templated_email(session, email, "signup_finish", user.locale, user=user, link=link,
+                          days=current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 86400)
 
 
 def send_email_confirmation(session: Session, user: User) -> None:
@@ -141,9 +151,11 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 
 def _set_password(user: User, password: str) -> None:
+    """Set a new password; every other session of the person ends (a thief's too)."""
     check_password_policy(password, user.email)
     user.password_hash = hash_password(password)
-    user.session_nonce = new_session_nonce()  # signs out every other session
+    user.session_nonce = new_session_nonce()  # reset links already sent stop working
+    sessions.end_all(object_session(user), user, keep=user.login_token)
 
 
 def update_profile(session: Session, user: User, *, name: str, phone: str,
@@ -190,6 +202,7 @@ def set_enabled(session: Session, actor, user_id: int, enabled: bool) -> User:
     user.is_enabled = enabled
     if not enabled:
         user.session_nonce = new_session_nonce()
+        sessions.end_all(session, user)
     record(session, actor, "user.enabled" if enabled else "user.disabled", user, None,
            email=user.email)
     return user

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from frikomport.accounts import services
+from frikomport.accounts import services, sessions, throttle
 from frikomport.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -21,33 +32,47 @@ from frikomport.extensions import db, limiter
 from frikomport.i18n import select_locale
 from frikomport.tenancy.scoping import get_organisation_by_id
 from frikomport.tenancy.services import list_organisations
-from frikomport.viewhelpers import render_form, run_service, safe_next_url
+from frikomport.viewhelpers import no_store, render_form, run_service, safe_next_url
 
 bp = Blueprint("accounts", __name__)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def log_in(user, remember: bool = False) -> None:
+    """Start a server-side session for ``user`` and set the login cookie(s)."""
+    sessions.start(db.session, user)
+    db.session.commit()
+    login_user(user, remember=remember, duration=sessions.lifetime())
 
 
-def _submitted_email() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()
+def _too_many_attempts(seconds: int):
+    minutes = max(1, (seconds + 59) // 60)
+    response = make_response(render_template(
+        "error.html", status=429, title=_("Too many attempts"),
+        message=ngettext("Too many wrong passwords from here. Try again in %(num)d minute, "
+                         "or choose a new password.",
+                         "Too many wrong passwords from here. Try again in %(num)d minutes, "
+                         "or choose a new password.", minutes)), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(db.session, form.email.data, form.password.data)
+        ip, email = request.remote_addr or "", services.normalise_email(form.email.data)
+        if wait := throttle.wait_seconds(ip, email):
+            return _too_many_attempts(wait)
+        user = services.authenticate(db.session, email, form.password.data)
         if user is None:
+            db.session.rollback()
+            throttle.failed(ip, email)
             form.form_errors.append(_("Wrong e-mail address or password."))
         else:
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
+            throttle.succeeded(ip, email)
+            log_in(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s!", name=user.name), "success")
             return redirect(safe_next_url(request.args.get("next"), url_for("core.index")))
     return render_form("accounts/login.html", form)
@@ -55,6 +80,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        sessions.end(db.session, current_user.login_token)
+        db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("core.index"))
@@ -64,24 +92,20 @@ def logout():
 @limiter.limit("20 per hour", methods=["POST"])
 def signup():
     form = SignupForm()
-    form.organisation.choices = [SelectChoice(o.id, o.name)
-                                 for o in list_organisations(db.session)]
+    form.organisation.choices = [SelectChoice("", _("– choose –")), *(
+        SelectChoice(o.id, o.name) for o in list_organisations(db.session))]
     if form.validate_on_submit():
         organisation = get_organisation_by_id(db.session, form.organisation.data)
-
-        if created := run_service(form, lambda: services.sign_up(
-            db.session, email=form.email.data, name=form.name.data,
-            password=form.password.data, organisation=organisation,
+        if run_service(form, lambda: services.sign_up(
+            db.session, email=form.email.data, name=form.name.data, organisation=organisation,
             phone=form.phone.data or "", locale=select_locale(),
         )):
-            login_user(created.value)
-            flash(_("Your account is ready. We have sent you an e-mail to confirm your "
-                    "address."), "success")
-            return redirect(url_for("core.index"))
+            return render_template("accounts/check_email.html", email=form.email.data)
     return render_form("accounts/signup.html", form)
 
 
 @bp.get("/confirm/<token>")
+@no_store
 def confirm_email(token: str):
     try:
         services.confirm_email(db.session, token)
@@ -119,6 +143,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@no_store
 def reset_password(token: str):
     try:
         user = services.user_for_reset_token(db.session, token)
@@ -129,8 +154,8 @@ def reset_password(token: str):
     if form.validate_on_submit() and run_service(
         form, lambda: services.reset_password(db.session, token, form.password.data)
     ):
-        login_user(user)
-        flash(_("Your new password is saved, and you are logged in."), "success")
+        log_in(user)
+        flash(_("Your password is saved, and you are logged in."), "success")
         return redirect(url_for("core.index"))
     return render_form("accounts/reset_password.html", form, user=user)
 
@@ -156,7 +181,6 @@ def change_password():
     if form.validate_on_submit() and run_service(form, lambda: services.change_password(
         db.session, current_user, form.current.data, form.password.data,
     )):
-        login_user(current_user._get_current_object())  # new nonce: renew this cookie
         flash(_("Your password is changed. Other devices have been logged out."), "success")
         return redirect(url_for("accounts.profile"))
     return render_form("accounts/profile.html", _profile_form(formdata=None), password_form=form)

@@ -6,7 +6,6 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from frikomport.courses import attachments, queries, services, vocabulary
 from frikomport.courses.forms import (
@@ -22,6 +21,7 @@ from frikomport.courses.forms import (
 )
 from frikomport.courses.models import Category, CourseState, Location, ServiceArea
 from frikomport.extensions import db
+from frikomport.forms import Form
 from frikomport.permissions import Permission, ensure
 from frikomport.tenancy.blueprints import tenant_blueprint
 from frikomport.viewhelpers import flash_form_errors, render_form, run_service
@@ -66,7 +66,7 @@ def course_list():
     courses = queries.organisation_courses(db.session, g.organisation, chosen)
     return render_template("course_admin/list.html", organisation=g.organisation,
                            courses=courses, state=chosen, CourseState=CourseState,
-                           action_form=FlaskForm())
+                           action_form=Form())
 
 
 @bp.route("/admin/courses/new", methods=["GET", "POST"])
@@ -94,12 +94,12 @@ def edit_course(course_id: int):
         flash(_("The course is saved."), "success")
         return redirect(url_for(".edit_course", course_id=course.id))
     return render_form("course_admin/form.html", form, organisation=g.organisation,
-                       course=course, attachment_form=AttachmentForm(), action_form=FlaskForm())
+                       course=course, attachment_form=AttachmentForm(), action_form=Form())
 
 
 def _course_action(course_id: int, action, success: str, target: str = ".edit_course"):
     course = _course(course_id)
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit() and run_service(form, lambda: action(course)):
         flash(success, "success")
     else:
@@ -116,7 +116,7 @@ def publish_course(course_id: int):
 @bp.post("/admin/courses/<int:course_id>/copy")
 def copy_course(course_id: int):
     course = _course(course_id)
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit() and (copied := run_service(form, lambda: services.copy_course(
             db.session, current_user, course))):
         flash(_("A copy is made as a new draft."), "success")
@@ -128,7 +128,7 @@ def copy_course(course_id: int):
 @bp.post("/admin/courses/<int:course_id>/delete")
 def delete_course(course_id: int):
     course = _course(course_id)
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit() and run_service(
             form, lambda: services.delete_draft(db.session, current_user, course)):
         flash(_("The draft is deleted."), "success")
@@ -161,7 +161,7 @@ def upload_attachment(course_id: int):
     course_form = _course_form(formdata=None)
     fill_course_form(course_form, course)
     return render_form("course_admin/form.html", course_form, organisation=g.organisation,
-                       course=course, attachment_form=form, action_form=FlaskForm())
+                       course=course, attachment_form=form, action_form=Form())
 
 
 @bp.post("/admin/courses/<int:course_id>/attachments/<int:attachment_id>/delete")
@@ -200,7 +200,7 @@ def vocabulary_list(kind: str):
     items = vocabulary.list_items(db.session, g.organisation, model)
     return render_form("course_admin/vocabulary.html", form, organisation=g.organisation,
                        kind=kind, title=VOCABULARY_TITLES[kind], items=items,
-                       action_form=FlaskForm())
+                       action_form=Form())
 
 
 @bp.route(f"/admin/<{KIND}:kind>/<int:item_id>", methods=["GET", "POST"])
@@ -220,7 +220,7 @@ def vocabulary_edit(kind: str, item_id: int):
 @bp.post(f"/admin/<{KIND}:kind>/<int:item_id>/delete")
 def vocabulary_delete(kind: str, item_id: int):
     model = _vocabulary_model(kind)
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit() and run_service(form, lambda: vocabulary.delete_item(
             db.session, current_user, g.organisation, model, item_id)):
         flash(_("Deleted."), "success")

@@ -1,4 +1,8 @@
-"""iCalendar feeds: one VEVENT per course session (icalendar library)."""
+"""iCalendar feeds: one VEVENT per course session (icalendar library).
+
+Stored text goes through :func:`single_line` / :func:`clean_text` first: RFC 5545 allows
+no control characters, and a calendar client rejects the whole feed for one of them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from icalendar import Calendar, Event, vText
 
 from frikomport.courses.models import Course, CourseState
 from frikomport.db import utcnow
+from frikomport.inputs import clean_text, single_line
 from frikomport.urls import external_url
 
 
@@ -20,7 +25,7 @@ def _location(course: Course) -> str:
     if course.location is None:
         return ""
     parts = [course.location.name, course.location.room, course.location.address]
-    return ", ".join(p for p in parts if p)
+    return single_line(", ".join(p for p in parts if p))
 
 
 def course_events(course: Course) -> list[Event]:
@@ -33,14 +38,15 @@ def course_events(course: Course) -> list[Event]:
         event.add("last-modified", course.updated_at)
         event.add("dtstart", course_session.starts_at)
         event.add("dtend", course_session.ends_at)
-        title = course.title if len(course.sessions) == 1 else (
-            f"{course.title} ({number}/{len(course.sessions)})")
+        title = single_line(course.title)
+        if len(course.sessions) > 1:
+            title = f"{title} ({number}/{len(course.sessions)})"
         event.add("summary", title)
-        event.add("description", f"{course.summary}\n\n{url}".strip())
+        event.add("description", clean_text(f"{course.summary}\n\n{url}").strip())
         event.add("url", url)
         if course.contact_email:
-            event.add("organizer", f"mailto:{course.contact_email}",
-                      parameters={"cn": course.contact_name or course.organisation.name})
+            event.add("organizer", f"mailto:{single_line(course.contact_email)}", parameters={
+                "cn": single_line(course.contact_name or course.organisation.name)})
         if location := _location(course):
             event["location"] = vText(location)
         cancelled = course.state == CourseState.CANCELLED
@@ -54,7 +60,7 @@ def calendar_bytes(courses: list[Course], name: str) -> bytes:
     calendar.add("prodid", "-//FriKomPort//Kurskalender//NB")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", single_line(name))
     calendar.add("x-wr-timezone", "Europe/Oslo")
     for course in courses:
         for event in course_events(course):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -9,7 +8,6 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectField,
@@ -29,9 +27,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from frikomport.accounts.forms import strip
 from frikomport.courses.models import Course, Visibility
 from frikomport.courses.services import MAX_CAPACITY, CourseData
+from frikomport.forms import Form, RowForm, strip
 from frikomport.timeutil import local_to_utc, naive_local_to_utc, to_local
 
 VISIBILITY_LABELS = {
@@ -42,8 +40,12 @@ VISIBILITY_LABELS = {
 EXTRA_SESSION_ROWS = 2
 
 
-class SessionForm(Form):
-    """One date with start and end time. A completely empty row is ignored."""
+class SessionForm(RowForm):
+    """One date with start and end time. A completely empty row is ignored.
+
+    The row is checked as a whole in :meth:`validate`: the fields' own ``Optional()``
+    stops their validation when they are empty, so an empty end time must be caught here.
+    """
 
     day = DateField(_l("Date"), validators=[Optional()])
     starts = TimeField(_l("From"), validators=[Optional()])
@@ -52,20 +54,25 @@ class SessionForm(Form):
     def is_empty(self) -> bool:
         return not (self.day.data or self.starts.data or self.ends.data)
 
-    def validate_ends(self, field):
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
         if self.is_empty():
-            return
-        if not (self.day.data and self.starts.data and field.data):
-            raise ValidationError(_l("Fill in date, start and end – or leave the row empty."))
-        if field.data <= self.starts.data:
-            raise ValidationError(_l("The session must end after it starts."))
+            return True
+        if not (self.day.data and self.starts.data and self.ends.data):
+            self.ends.errors.append(_l("Fill in date, start and end – or leave the row empty."))
+            return False
+        if self.ends.data <= self.starts.data:
+            self.ends.errors.append(_l("The session must end after it starts."))
+            return False
+        return True
 
 
 def _optional_id(value):
     return int(value) if value not in (None, "", "0", 0) else None
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)],
                             description=_l("One or two sentences shown in lists and search."))
@@ -115,17 +122,17 @@ class CourseForm(FlaskForm):
             raise ValidationError(_l("Registration must close after it opens."))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=2000)],
                            description=_l("Sent by e-mail to everyone registered."))
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("File"), validators=[FileRequired()],
                      description=_l("PDF, Office, OpenDocument or image, at most 10 MB."))
 
 
-class VocabularyForm(FlaskForm):
+class VocabularyForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
 
 

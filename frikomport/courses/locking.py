@@ -9,20 +9,15 @@ before commit, and a CHECK constraint (confirmed_count <= capacity) backs this u
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from frikomport.courses.models import Course
+from frikomport.db import lock_row
 from frikomport.errors import NotFoundError
 
 
 def lock_course(session: Session, course_id: int) -> Course:
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Course).where(Course.id == course_id)
-                        .values(updated_at=Course.updated_at))
-    course = session.scalar(
-        select(Course).where(Course.id == course_id).with_for_update()
-        .execution_options(populate_existing=True))
+    course = lock_row(session, Course, course_id)
     if course is None:
         raise NotFoundError()
     return course

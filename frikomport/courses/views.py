@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, flash, g, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from frikomport.courses import queries
 from frikomport.courses.attachments import get_attachment_for_viewer, stored_path
@@ -17,31 +16,30 @@ from frikomport.courses.models import Category
 from frikomport.courses.queries import CourseFilters
 from frikomport.db import utcnow
 from frikomport.extensions import db
+from frikomport.forms import Form
+from frikomport.inputs import int_arg
 from frikomport.registrations import services as registrations
 from frikomport.registrations.engine import waiting_position
 from frikomport.registrations.forms import RegisterForm
 from frikomport.registrations.models import RegistrationState
 from frikomport.tenancy.blueprints import tenant_blueprint
 from frikomport.tenancy.scoping import get_scoped
-from frikomport.timeutil import to_local
+from frikomport.timeutil import parse_month, to_local
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 feeds_bp = tenant_blueprint("organisation_feeds", __name__)
 
 ICAL_MIMETYPE = "text/calendar; charset=utf-8"
+MAX_PAGE = 10_000
 
 
-def _parse_month(raw: str | None) -> date | None:
-    """``YYYY-MM`` to the first of that month; a malformed value is reported and ignored."""
-    if not raw:
-        return None
-    try:
-        year, month = (int(part) for part in raw.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        flash(_("“%(value)s” is not a month (use YYYY-MM); the filter is ignored.", value=raw),
-              "warning")
-        return None
+def _month_filter(raw: str | None) -> date | None:
+    """The ``?month=YYYY-MM`` filter; a malformed value is reported and ignored."""
+    month = parse_month(raw)
+    if raw and month is None:
+        flash(_("“%(value)s” is not a month (use YYYY-MM); the filter is ignored.",
+                value=raw[:20]), "warning")
+    return month
 
 
 def _filters_from(args) -> CourseFilters:
@@ -49,9 +47,9 @@ def _filters_from(args) -> CourseFilters:
         organisation=args.get("organisation", "").strip(),
         category=args.get("category", "").strip(),
         service_area=args.get("service_area", "").strip(),
-        month=_parse_month(args.get("month")),
+        month=_month_filter(args.get("month")),
         free_seats=args.get("free_seats") == "1",
-        page=max(args.get("page", 1, type=int) or 1, 1),
+        page=int_arg(args, "page", 1, 1, MAX_PAGE),
     )
 
 
@@ -66,7 +64,7 @@ def index():
 @bp.get("/calendar")
 def month_calendar():
     today = to_local(utcnow()).date()
-    month = _parse_month(request.args.get("month")) or today.replace(day=1)
+    month = _month_filter(request.args.get("month")) or today.replace(day=1)
     by_day: dict[date, list] = {}
     for course_session in queries.sessions_in_month(db.session, current_user, month.year,
                                                     month.month):
@@ -90,7 +88,7 @@ def detail(course_id: int):
         "courses/detail.html", course=course, now=now, registration=registration,
         position=position, closed=registrations.registration_closed_reason(course, now),
         cancellation_closed=registrations.cancellation_closed(course, now),
-        register_form=RegisterForm(), action_form=FlaskForm())
+        register_form=RegisterForm(), action_form=Form())
 
 
 @bp.get("/<int:course_id>.ics")

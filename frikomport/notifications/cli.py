@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from frikomport.db import db
+from frikomport.notifications.delivery import retry
 from frikomport.notifications.models import OutboxMessage
 from frikomport.notifications.worker import send_due_messages
 
@@ -28,6 +29,16 @@ def send_command(loop: bool, interval: int) -> None:
             return
         db.session.remove()
         time.sleep(interval)
+
+
+@outbox_cli.command("retry")
+@click.option("--failed", "include_failed", is_flag=True,
+              help="Also send again messages that were given up on (status failed).")
+def retry_command(include_failed: bool) -> None:
+    """Make waiting messages due now; with --failed, requeue failed ones too."""
+    count = retry(db.session, include_failed=include_failed)
+    db.session.commit()
+    click.echo(f"{count} message(s) queued for sending now.")
 
 
 @outbox_cli.command("status")

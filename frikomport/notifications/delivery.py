@@ -1,19 +1,26 @@
 """Deliver due outbox messages, with retries and exponential back-off.
 
-Several workers may run at once (one per app server): on PostgreSQL each batch is
-claimed with ``FOR UPDATE SKIP LOCKED`` so a message is handed to one worker only.
+Several senders may run at once (the in-process sender of every web worker, and
+``flask outbox send`` processes on several hosts). Each message is *claimed* before it
+is sent, with one conditional UPDATE that only succeeds if nobody holds a live lease
+on it — checked by the row count, which is atomic on SQLite and PostgreSQL alike. So
+each message is handed to one sender; if that sender dies mid-delivery, its lease runs
+out and another one retries (the Message-ID stays the same, so a receiver can drop
+a rare duplicate).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from frikomport.db import utcnow
+from frikomport.db import is_lock_conflict, utcnow
 from frikomport.notifications.models import OutboxMessage, OutboxStatus
 from frikomport.notifications.transports import Transport, build_mime
 
@@ -21,6 +28,7 @@ log = logging.getLogger(__name__)
 
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY_DELAY = timedelta(hours=2)
+LEASE = timedelta(minutes=10)  # comfortably longer than an SMTP conversation
 
 
 @dataclass
@@ -29,49 +37,78 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
 
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
+
 
 def retry_delay(attempts: int) -> timedelta:
     """1 min, 2 min, 4 min … capped at two hours."""
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
 
 
-def _claim_due(session: Session, limit: int) -> list[OutboxMessage]:
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING,
-               OutboxMessage.next_attempt_at <= utcnow())
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.scalars(query))
+def _claimable(now):
+    return (OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+
+
+def due_ids(session: Session, limit: int) -> list[int]:
+    ids = list(session.scalars(select(OutboxMessage.id).where(*_claimable(utcnow()))
+                               .order_by(OutboxMessage.id).limit(limit)))
+    session.commit()  # end the read, so the claims below see the newest data
+    return ids
+
+
+def claim(session: Session, message_id: int, sender_id: str) -> bool:
+    """Take the message for this sender; False if another sender has it (or it is done)."""
+    now = utcnow()
+    try:
+        result = session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id, *_claimable(now))
+            .values(claimed_by=sender_id, claimed_until=now + LEASE,
+                    attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False))
+        session.commit()
+    except OperationalError as error:
+        session.rollback()
+        if is_lock_conflict(error):
+            return False
+        raise
+    return result.rowcount == 1
 
 
 def deliver_due(session: Session, transport: Transport, sender: str,
                 max_attempts: int, batch_size: int = 10) -> DeliveryReport:
-    """Send one batch of due messages and commit their new state.
-
-    Rows stay locked until the commit, so a small batch keeps the window in which a
-    crash could cause a re-send (at-least-once delivery) short.
-    """
+    """Claim and send one batch of due messages."""
     report = DeliveryReport()
-    for message in _claim_due(session, batch_size):
-        _deliver_one(message, transport, sender, max_attempts, report)
-    session.commit()
+    sender_id = secrets.token_hex(8)
+    for message_id in due_ids(session, batch_size):
+        if claim(session, message_id, sender_id):
+            message = session.get(OutboxMessage, message_id, populate_existing=True)
+            _deliver_one(message, transport, sender, max_attempts, report)
+            session.commit()
     return report
 
 
 def _deliver_one(message: OutboxMessage, transport: Transport, sender: str,
                  max_attempts: int, report: DeliveryReport) -> None:
-    message.attempts += 1
+    message.claimed_by = message.claimed_until = None
     try:
-        transport.send(build_mime(message, sender))
+        mime = build_mime(message, sender)
+    except (ValueError, TypeError) as exc:  # the message itself is broken: retrying won't help
+        _give_up(message, f"Cannot build the message: {exc}", report)
+        return
+    try:
+        transport.send(mime)
     except Exception as exc:  # any transport failure is retried later
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if message.attempts >= max_attempts:
-            message.status = OutboxStatus.FAILED
-            report.failed += 1
-            log.error("Gave up on e-mail %s to %s: %s", message.id, message.to_address, exc)
+            _give_up(message, message.last_error, report)
         else:
             message.next_attempt_at = utcnow() + retry_delay(message.attempts)
             report.retried += 1
@@ -83,14 +120,41 @@ def _deliver_one(message: OutboxMessage, transport: Transport, sender: str,
     report.sent += 1
 
 
+def _give_up(message: OutboxMessage, error: str, report: DeliveryReport) -> None:
+    message.status = OutboxStatus.FAILED
+    message.last_error = error[:2000]
+    report.failed += 1
+    log.error("Gave up on e-mail %s to %s: %s", message.id, message.to_address, error)
+
+
 def deliver_all_due(session: Session, transport: Transport, sender: str,
                     max_attempts: int) -> DeliveryReport:
     """Drain everything that is due now (used by the CLI and the in-process worker)."""
     total = DeliveryReport()
     while True:
         report = deliver_due(session, transport, sender, max_attempts)
-        total.sent += report.sent
-        total.retried += report.retried
-        total.failed += report.failed
-        if report.sent + report.retried + report.failed == 0:
+        total.add(report)
+        if report.handled == 0:
             return total
+
+
+def retry(session: Session, include_failed: bool = False,
+          message_ids: list[int] | None = None) -> int:
+    """Make messages due now: pending ones waiting for their back-off, and (with
+    ``include_failed``) failed ones, which get a fresh set of attempts. A message a
+    sender is delivering right now is left alone."""
+    now = utcnow()
+    chosen = [OutboxMessage.id.in_(message_ids)] if message_ids is not None else []
+    unclaimed_pending = (OutboxMessage.status == OutboxStatus.PENDING,
+                         or_(OutboxMessage.claimed_until.is_(None),
+                             OutboxMessage.claimed_until < now))
+    count = session.execute(
+        update(OutboxMessage).where(*unclaimed_pending, *chosen)
+        .values(next_attempt_at=now).execution_options(synchronize_session=False)).rowcount
+    if include_failed:
+        count += session.execute(
+            update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED, *chosen)
+            .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
+                    claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)).rowcount
+    return count

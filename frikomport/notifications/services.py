@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from flask import render_template
 from flask_babel import force_locale
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from frikomport.notifications.models import OutboxAttachment, OutboxMessage
+from frikomport.inputs import clean_text, single_line
+from frikomport.notifications.models import OutboxAttachment, OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,13 @@ def queue_email(
     body: str,
     attachments: tuple[Attachment, ...] = (),
 ) -> OutboxMessage:
-    message = OutboxMessage(to_address=to, subject=subject.strip(), body_text=body)
+    """Queue one message. Header values are made single-line here, whatever text they
+    were built from, so no stored value can break (or inject) a header."""
+    message = OutboxMessage(to_address=single_line(to), subject=single_line(subject)[:300],
+                            body_text=clean_text(body))
     message.attachments = [
-        OutboxAttachment(filename=a.filename, content_type=a.content_type, data=a.data)
+        OutboxAttachment(filename=single_line(a.filename)[:200], content_type=a.content_type,
+                         data=a.data)
         for a in attachments
     ]
     session.add(message)
@@ -59,3 +65,16 @@ def queue_templated_email(
 ) -> OutboxMessage:
     subject, body = render_email(template, locale, **context)
     return queue_email(session, to, subject, body, attachments)
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many messages are pending, sent and failed (for /healthz and the operator)."""
+    rows = session.execute(select(OutboxMessage.status, func.count())
+                           .group_by(OutboxMessage.status)).all()
+    return {status.value: 0 for status in OutboxStatus} | {s.value: n for s, n in rows}
+
+
+def failed_messages(session: Session, limit: int = 200) -> list[OutboxMessage]:
+    return list(session.scalars(select(OutboxMessage)
+                                .where(OutboxMessage.status == OutboxStatus.FAILED)
+                                .order_by(OutboxMessage.id.desc()).limit(limit)))

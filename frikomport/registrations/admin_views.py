@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from frikomport.courses.services import get_course_for_management
 from frikomport.extensions import db
+from frikomport.forms import Form
 from frikomport.permissions import Permission, ensure
 from frikomport.registrations import exports, services
 from frikomport.registrations.forms import EmailParticipantsForm
@@ -61,13 +61,13 @@ def participant_list(course_id: int):
         "registrations/participants.html", organisation=g.organisation, course=course,
         registrations=services.participants(db.session, current_user, course),
         events=services.history(db.session, current_user, course),
-        labels=STATE_LABELS, form=FlaskForm(), State=RegistrationState)
+        labels=STATE_LABELS, form=Form(), State=RegistrationState)
 
 
 @bp.post(f"{BASE}/<int:registration_id>/<{ACTION_NAMES}:action>")
 def participant_action(course_id: int, registration_id: int, action: str):
     service, success = ACTIONS[action]
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit() and run_service(form, lambda: service(
             db.session, current_user, g.organisation, course_id, registration_id)):
         flash(str(success), "success")

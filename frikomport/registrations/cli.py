@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from frikomport.extensions import db
-from frikomport.registrations.services import release_reserved_seats, send_reminders
+from frikomport.registrations.services import (
+    purge_unconfirmed_guests,
+    release_reserved_seats,
+    send_reminders,
+)
 
 reminders_cli = AppGroup("reminders", help="Course reminders.")
 registrations_cli = AppGroup("registrations", help="Registration maintenance.")
@@ -29,3 +35,12 @@ def release_command() -> None:
     count = release_reserved_seats(db.session)
     db.session.commit()
     click.echo(f"{count} registration(s) moved from the waiting list.")
+
+
+@registrations_cli.command("purge-unconfirmed")
+def purge_unconfirmed_command() -> None:
+    """Delete guest registrations never confirmed within GUEST_CONFIRM_HOURS."""
+    hours = current_app.config["GUEST_CONFIRM_HOURS"]
+    count = purge_unconfirmed_guests(db.session, timedelta(hours=hours))
+    db.session.commit()
+    click.echo(f"{count} unconfirmed guest registration(s) deleted.")

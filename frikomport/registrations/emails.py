@@ -68,6 +68,10 @@ def guest_confirmation(session: Session, registration: Registration) -> None:
     _send(session, registration, "guest_confirm", link=link)
 
 
+def already_registered(session: Session, registration: Registration) -> None:
+    _send(session, registration, "registration_exists")
+
+
 def message_from_organiser(session: Session, registration: Registration, subject: str,
                            body: str) -> None:
     _send(session, registration, "organiser_message", subject=subject, body=body)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from frikomport.inputs import clean_text
 from frikomport.registrations.models import Registration
 
 
@@ -25,7 +26,9 @@ def _row(registration: Registration, state_labels: dict) -> list[str]:
 
 
 def _safe_cell(value: str) -> str:
-    """Stop spreadsheet formula injection: a leading =, +, - or @ is made literal."""
+    """Whatever was stored, a cell is plain text: control characters (which spreadsheets
+    refuse) are removed, and a leading =, +, - or @ is made literal (formula injection)."""
+    value = clean_text(value)
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
@@ -42,7 +45,7 @@ def to_xlsx(registrations: list[Registration], state_labels: dict, title: str) -
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Participants")
-    sheet.append([title])
+    sheet.append([_safe_cell(title)])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(_columns())
     for cell in sheet[2]:

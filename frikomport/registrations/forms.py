@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TelField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from frikomport.accounts.forms import strip
+from frikomport.forms import Form, strip
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     comment = TextAreaField(_l("Comment to the organiser"),
                             validators=[Optional(), Length(max=2000)],
                             description=_l("For example allergies or needs for adaptation."))
@@ -20,7 +19,7 @@ class GuestRegisterForm(RegisterForm):
     employer = StringField(_l("Employer"), validators=[InputRequired(), Length(max=200)])
 
 
-class EmailParticipantsForm(FlaskForm):
+class EmailParticipantsForm(Form):
     subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
     body = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=10000)])
     include_waitlisted = BooleanField(_l("Also send to those on the waiting list"))

@@ -29,6 +29,8 @@ ENDED_STATES = (RegistrationState.CANCELLED, RegistrationState.REJECTED)
 SEATED_STATES = (RegistrationState.CONFIRMED, RegistrationState.ATTENDED,
                  RegistrationState.NO_SHOW)
 _ACTIVE_SQL = "state NOT IN ('cancelled', 'rejected')"
+# A guest whose address is not confirmed yet blocks nobody (anyone can type any address).
+_COUNTS_SQL = _ACTIVE_SQL + " AND (user_id IS NOT NULL OR email_confirmed_at IS NOT NULL)"
 
 
 class Registration(db.Model):
@@ -38,7 +40,7 @@ class Registration(db.Model):
     __table_args__ = (
         # One active registration per person per course, enforced by the database too.
         Index("uq_registration_active_email", "course_id", "email", unique=True,
-              sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
+              sqlite_where=text(_COUNTS_SQL), postgresql_where=text(_COUNTS_SQL)),
         Index("uq_registration_active_user", "course_id", "user_id", unique=True,
               sqlite_where=text(_ACTIVE_SQL + " AND user_id IS NOT NULL"),
               postgresql_where=text(_ACTIVE_SQL + " AND user_id IS NOT NULL")),
@@ -84,6 +86,10 @@ class Registration(db.Model):
     @property
     def is_active(self) -> bool:
         return self.state not in ENDED_STATES
+
+    @property
+    def is_unconfirmed_guest(self) -> bool:
+        return self.user_id is None and self.email_confirmed_at is None
 
     @property
     def employer_label(self) -> str:

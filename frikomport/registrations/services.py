@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -58,7 +59,8 @@ def cancellation_closed(course: Course, now: datetime) -> bool:
 
 def _active_registration(session: Session, course_id: int, *, user_id: int | None = None,
                          email: str | None = None) -> Registration | None:
-    """An active registration for the course by this user or with this e-mail address."""
+    """An active registration for the course by this user or with this e-mail address
+    (a guest's that is not confirmed yet does not count: it blocks nobody)."""
     same_person = []
     if user_id is not None:
         same_person.append(Registration.user_id == user_id)
@@ -66,6 +68,7 @@ def _active_registration(session: Session, course_id: int, *, user_id: int | Non
         same_person.append(Registration.email == email)
     return session.scalar(select(Registration).where(
         Registration.course_id == course_id, Registration.state.not_in(ENDED_STATES),
+        or_(Registration.user_id.is_not(None), Registration.email_confirmed_at.is_not(None)),
         or_(*same_person)).limit(1))
 
 
@@ -139,16 +142,22 @@ def register_member(session: Session, user, course_id: int, comment: str = "") -
 
 
 def register_guest(session: Session, course_id: int, *, name: str, email: str, phone: str,
-                   employer_name: str, comment: str = "") -> Registration:
-    """A visitor without an account; counts only after the e-mailed link is opened."""
+                   employer_name: str, comment: str = "") -> Registration | None:
+    """A visitor without an account; counts only after the e-mailed link is opened.
+
+    The visitor is answered the same whether or not the address is registered already
+    (who is registered for a course is nobody else's business); an address that is
+    registered is told so by e-mail instead.
+    """
     now = utcnow()
     course = lock_course(session, course_id)
     if not (course.allow_guests and can_view_course(None, course)):
         raise NotFoundError()
     _ensure_open(course, now)
     email = email.strip().lower()
-    if _active_registration(session, course.id, email=email):
-        raise DomainError(_("This e-mail address is already registered for the course."))
+    if existing := _active_registration(session, course.id, email=email):
+        emails.already_registered(session, existing)
+        return None
     registration = Registration(
         organisation_id=course.organisation_id, course=course, name=name.strip(),
         email=email, phone=phone.strip(), employer_name=employer_name.strip(),
@@ -162,7 +171,8 @@ def register_guest(session: Session, course_id: int, *, name: str, email: str, p
 
 def confirm_guest(session: Session, token: str) -> Registration:
     """Count a guest's registration once they open the link (repeat clicks are harmless)."""
-    data = tokens.load(tokens.GUEST_CONFIRM, token, tokens.GUEST_CONFIRM_MAX_AGE)
+    data = tokens.load(tokens.GUEST_CONFIRM, token,
+                       current_app.config["GUEST_CONFIRM_HOURS"] * 3600)
     if data is None:
         raise DomainError(_("The confirmation link is invalid or has expired."))
     registration = _locked_registration(session, data["rid"])
@@ -172,6 +182,8 @@ def confirm_guest(session: Session, token: str) -> Registration:
         return registration
     now = utcnow()
     _ensure_open(registration.course, now)
+    if _active_registration(session, registration.course_id, email=registration.email):
+        raise DomainError(_("This e-mail address is already registered for the course."))
     registration.email_confirmed_at = now
     _place_or_await_approval(session, registration, None, now, "e-mail address confirmed")
     return registration
@@ -370,6 +382,21 @@ def send_reminders(session: Session, days_before: int, now: datetime | None = No
     for registration in due:
         emails.reminder(session, registration)
         registration.reminder_sent_at = now
+        count += 1
+    return count
+
+
+def purge_unconfirmed_guests(session: Session, max_age: timedelta,
+                             now: datetime | None = None) -> int:
+    """Delete guest registrations whose address was never confirmed (they hold no seat
+    and block nobody, but they are personal data kept for no purpose)."""
+    cutoff = (now or utcnow()) - max_age
+    stale = session.scalars(select(Registration).where(
+        Registration.user_id.is_(None), Registration.email_confirmed_at.is_(None),
+        Registration.state == State.PENDING, Registration.created_at < cutoff))
+    count = 0
+    for registration in stale:
+        session.delete(registration)
         count += 1
     return count
 

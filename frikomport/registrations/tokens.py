@@ -9,7 +9,6 @@ from frikomport.signing import serializer
 
 CANCEL = "registration-cancel"
 GUEST_CONFIRM = "guest-confirm"
-GUEST_CONFIRM_MAX_AGE = 48 * 3600
 
 
 def make(purpose: str, registration: Registration) -> str:

@@ -8,17 +8,17 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from frikomport.courses.feeds import calendar_bytes
 from frikomport.courses.queries import get_visible_course
 from frikomport.db import utcnow
 from frikomport.errors import DomainError, NotFoundError
 from frikomport.extensions import db, limiter
+from frikomport.forms import Form
 from frikomport.registrations import services
 from frikomport.registrations.forms import GuestRegisterForm, RegisterForm
 from frikomport.registrations.models import RegistrationState
-from frikomport.viewhelpers import NoForm, flash_form_errors, render_form, run_service
+from frikomport.viewhelpers import NoForm, flash_form_errors, no_store, render_form, run_service
 
 bp = Blueprint("registrations", __name__)
 
@@ -60,14 +60,15 @@ def register_guest(course_id: int):
             db.session, course_id, name=form.name.data, email=form.email.data,
             phone=form.phone.data, employer_name=form.employer.data,
             comment=form.comment.data or "")):
-        flash(_("Almost done: open the link we have sent to %(email)s to confirm your "
-                "registration.", email=form.email.data), "info")
+        flash(_("Almost done: we have sent an e-mail to %(email)s. Open the link in it to "
+                "confirm your registration.", email=form.email.data), "info")
         return redirect(url_for("courses.detail", course_id=course_id))
     return render_form("registrations/guest.html", form, course=course,
                        closed=services.registration_closed_reason(course, utcnow()))
 
 
 @bp.get("/registrations/confirm/<token>")
+@no_store
 def confirm_guest(token: str):
     errors = NoForm()
     if done := run_service(errors, lambda: services.confirm_guest(db.session, token)):
@@ -78,6 +79,7 @@ def confirm_guest(token: str):
 
 
 @bp.route("/registrations/cancel/<token>", methods=["GET", "POST"])
+@no_store
 def cancel_by_link(token: str):
     """GET shows what will be cancelled; only the POST cancels (mail scanners follow GETs)."""
     try:
@@ -85,7 +87,7 @@ def cancel_by_link(token: str):
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(url_for("core.index"))
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit() and run_service(
             form, lambda: services.cancel_by_link(db.session, token)):
         flash(_("Your registration is cancelled."), "success")
@@ -102,13 +104,13 @@ def my_registrations():
     upcoming = [r for r in registrations if r.course.ends_at and r.course.ends_at >= now]
     past = [r for r in registrations if r not in upcoming]
     return render_template("registrations/mine.html", upcoming=upcoming, past=past, now=now,
-                           form=FlaskForm(), cancellation_closed=services.cancellation_closed)
+                           form=Form(), cancellation_closed=services.cancellation_closed)
 
 
 @bp.post("/me/registrations/<int:registration_id>/cancel")
 @login_required
 def cancel_mine(registration_id: int):
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit() and run_service(form, lambda: services.cancel_own(
             db.session, current_user, registration_id)):
         flash(_("Your registration is cancelled."), "success")
@@ -121,7 +123,7 @@ def cancel_mine(registration_id: int):
 @login_required
 def new_calendar_link():
     """Create (or replace, which disables the old one) the secret personal feed address."""
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit():
         current_user.calendar_token = secrets.token_urlsafe(32)
         db.session.commit()
@@ -131,6 +133,7 @@ def new_calendar_link():
 
 
 @bp.get("/me/calendar/<token>.ics")
+@no_store
 def personal_calendar(token: str):
     user = services.user_for_calendar_token(db.session, token)
     registrations = services.calendar_registrations(db.session, user)

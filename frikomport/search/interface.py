@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from markupsafe import Markup
+
 
 class IndexUnavailable(RuntimeError):
     """The index is missing, broken or being rebuilt; callers fall back gracefully."""
@@ -67,7 +69,7 @@ class SearchQuery:
 class SearchHit:
     course_id: int
     title: str
-    snippet: str  # HTML-escaped text with <mark> around matches
+    snippet: Markup  # escaped text with <mark> around matches, made safe by the backend
     score: float
 
 

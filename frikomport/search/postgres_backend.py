@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
@@ -233,13 +233,13 @@ class PostgresBackend:
         return facets, total
 
     def _hit(self, row, tsquery: str | None) -> SearchHit:
-        snippet = str(escape(row.summary or row.body[:220]))
+        snippet = escape(row.summary or row.body[:220])
         if tsquery:
             snippet = self._highlight(row, tsquery) or snippet
         return SearchHit(course_id=row.course_id, title=row.title, snippet=snippet,
                          score=float(row.score))
 
-    def _highlight(self, row, tsquery: str) -> str:
+    def _highlight(self, row, tsquery: str) -> Markup:
         """Mark the words whose stems matched, in escaped summary (or body) text."""
         wanted = set(LEXEME.findall(tsquery))
         source = row.summary if set(terms(row.summary)) & wanted else row.body[:400]
@@ -247,8 +247,8 @@ class PostgresBackend:
         for token in _tokens_with_gaps(source):
             stemmed = terms(token) if token.strip() and token[0].isalnum() else []
             marked = stemmed and stemmed[0] in wanted
-            out.append(f"<mark>{escape(token)}</mark>" if marked else str(escape(token)))
-        return "".join(out)
+            out.append(Markup("<mark>%s</mark>") % token if marked else escape(token))
+        return Markup("").join(out)
 
     def _did_you_mean(self, query: SearchQuery) -> str | None:
         frequencies, written = self._vocab()

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from flask import Flask, current_app
+from markupsafe import escape
 from sqlalchemy import func, or_, select
 
 from frikomport.courses.models import Course, CourseState
@@ -84,7 +85,7 @@ def fallback_search(user, query: SearchQuery) -> SearchResults:
     courses = db.session.scalars(statement.order_by(Course.starts_at)
                                  .limit(query.per_page)
                                  .offset((query.page - 1) * query.per_page)).all()
-    hits = [SearchHit(course_id=c.id, title=c.title, snippet=str(c.summary), score=0.0)
+    hits = [SearchHit(course_id=c.id, title=c.title, snippet=escape(c.summary), score=0.0)
             for c in courses]
     return SearchResults(hits=hits, total=total, page=query.page, per_page=query.per_page)
 

@@ -6,12 +6,16 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from frikomport.extensions import db, limiter
+from frikomport.inputs import int_arg
 from frikomport.search import service
-from frikomport.search.interface import SearchQuery, Viewer
+from frikomport.search.interface import FACETS, SearchQuery, Viewer
 from frikomport.tenancy.services import list_organisations
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 MAX_QUERY = 200
+MAX_PAGE = 500
+# The parameters the search page understands; links on the page carry only these.
+PARAMETERS = ("q", "sort", "page", *FACETS)
 
 
 def _query_from(args) -> SearchQuery:
@@ -22,7 +26,7 @@ def _query_from(args) -> SearchQuery:
         service_area=args.get("service_area", ""), month=args.get("month", ""),
         free_seats=args.get("free_seats") == "1",
         sort=sort if sort in ("relevance", "date") else "relevance",
-        page=min(max(args.get("page", 1, type=int) or 1, 1), 500),
+        page=int_arg(args, "page", 1, 1, MAX_PAGE),
     )
 
 
@@ -31,9 +35,9 @@ def results():
     query = _query_from(request.args)
     found, degraded = service.search(current_user, query)
     names = {o.slug: o.name for o in list_organisations(db.session)}
+    args = {name: request.args[name] for name in PARAMETERS if request.args.get(name)}
     return render_template("search/results.html", query=query, results=found,
-                           degraded=degraded, organisation_names=names,
-                           args=request.args.to_dict())
+                           degraded=degraded, organisation_names=names, args=args)
 
 
 @bp.get("/suggest")

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 from whoosh import collectors, index
 from whoosh.collectors import WrappingCollector
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
@@ -319,9 +319,11 @@ class WhooshBackend:
     def _hit(self, hit) -> SearchHit:
         hit.results.formatter = MarkFormatter(between=" … ")
         hit.results.fragmenter = ContextFragmenter(maxchars=220, surround=60)
-        snippet = hit.highlights("text", top=2)
+        # The formatter escapes the text around the matches: this is where the snippet's
+        # markup is made, so this is where it is marked safe.
+        snippet = Markup(hit.highlights("text", top=2))
         if not snippet:
-            snippet = _escape(hit.get("summary") or hit.get("text", "")[:220])
+            snippet = escape(hit.get("summary") or hit.get("text", "")[:220])
         return SearchHit(course_id=hit["course_id"], title=hit["title"], snippet=snippet,
                          score=hit.score or 0.0)
 
@@ -444,6 +446,3 @@ def _search_recording(searcher, query, allowed: set[int], limit: int,
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value or "")
 
-
-def _escape(text: str) -> str:
-    return str(escape(text))

@@ -1,11 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
-from frikomport.accounts.forms import strip
+from frikomport.accounts.forms import new_password_fields
+from frikomport.forms import Form, strip
 from frikomport.tenancy.models import Role
 
 ROLE_LABELS = {
@@ -19,7 +19,7 @@ def role_choices():
     return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
     description = TextAreaField(_l("About the organisation"),
@@ -44,13 +44,22 @@ class NewOrganisationForm(OrganisationForm):
                message=_l("Use only lower-case letters a–z, digits and hyphens."))])
 
 
-class AddMemberForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("E-mail address"), filters=[strip], validators=[
         InputRequired(), Email(check_deliverability=False), Length(max=254)])
-    name = StringField(_l("Name (for people without an account)"),
-                       validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)],
+                       description=_l("Used to greet the person in the invitation."))
     role = SelectField(_l("Role"), choices=role_choices, default=Role.EMPLOYEE.value)
 
 
-class RoleForm(FlaskForm):
+class AcceptInvitationForm(Form):
+    """Only the button (and CSRF)."""
+
+
+class NewInviteeForm(Form):
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
+    password, confirm = new_password_fields()
+
+
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=role_choices)

@@ -71,3 +71,30 @@ class Membership(db.Model):
 
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class Invitation(db.Model):
+    """An offer of a role in an organisation, sent to an e-mail address.
+
+    A membership is made only when the person opens the link and accepts, so an admin
+    never learns whether an address already has an account (or sees its name) before
+    that. Only a hash of the link's secret is stored.
+    """
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, create_constraint=True, length=20, name="role",
+             values_callable=lambda roles: [r.value for r in roles]))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()

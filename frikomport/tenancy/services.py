@@ -9,15 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from frikomport.accounts.models import User
-from frikomport.accounts.services import find_user_by_email, normalise_email
-from frikomport.accounts.tokens import make_reset_token
 from frikomport.audit.services import record
-from frikomport.errors import DomainError
-from frikomport.notifications.services import queue_templated_email
+from frikomport.db import lock_row
+from frikomport.errors import DomainError, NotFoundError
 from frikomport.permissions import Permission, ensure
 from frikomport.tenancy.models import Membership, Organisation, Role
 from frikomport.tenancy.scoping import get_scoped, scoped
-from frikomport.urls import external_url
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = frozenset({"admin", "new", "api", "static"})
@@ -89,6 +86,23 @@ def _admin_count(session: Session, organisation: Organisation) -> int:
     return session.scalar(query) or 0
 
 
+def _lock_for_member_change(session: Session, actor, membership: Membership) -> None:
+    """Serialise changes to an organisation's members, then re-check on fresh data.
+
+    Two admins demoting each other at the same moment would otherwise both see two
+    admins and leave none. With the organisation row locked the second waits, then
+    finds that it is no longer an admin itself, or that the other is the last one.
+    """
+    organisation = lock_row(session, Organisation, membership.organisation_id)
+    fresh = session.scalar(select(Membership).where(Membership.id == membership.id)
+                           .execution_options(populate_existing=True))
+    if fresh is None:
+        raise NotFoundError()
+    if actor is not None and getattr(actor, "id", None):
+        session.refresh(actor, ["memberships"])
+    ensure(actor, Permission.MANAGE_MEMBERS, organisation)
+
+
 def _guard_last_admin(session: Session, membership: Membership) -> None:
     if membership.role == Role.ADMIN and _admin_count(session, membership.organisation) <= 1:
         raise DomainError(_("An organisation must keep at least one administrator."))
@@ -97,6 +111,7 @@ def _guard_last_admin(session: Session, membership: Membership) -> None:
 def change_role(session: Session, actor, membership: Membership, role: Role) -> None:
     organisation = membership.organisation
     ensure(actor, Permission.MANAGE_MEMBERS, organisation)
+    _lock_for_member_change(session, actor, membership)
     if membership.role == role:
         return
     if role != Role.ADMIN:
@@ -110,38 +125,8 @@ def change_role(session: Session, actor, membership: Membership, role: Role) -> 
 def remove_member(session: Session, actor, membership: Membership) -> None:
     organisation = membership.organisation
     ensure(actor, Permission.MANAGE_MEMBERS, organisation)
+    _lock_for_member_change(session, actor, membership)
     _guard_last_admin(session, membership)
     record(session, actor, "membership.removed", membership, organisation,
            user=membership.user.email, role=membership.role.value)
     session.delete(membership)
-
-
-def add_member(session: Session, actor, organisation: Organisation, *, email: str,
-               name: str, role: Role) -> Membership:
-    """Give a person a role; invite them by e-mail if they have no account yet."""
-    ensure(actor, Permission.MANAGE_MEMBERS, organisation)
-    user = find_user_by_email(session, email)
-    invited = user is None
-    if invited:
-        if not name.strip():
-            raise DomainError(_("Give the name of the person you invite."))
-        user = User(email=normalise_email(email), name=name.strip(),
-                    home_organisation=organisation, locale="nb")
-        session.add(user)
-    elif user.role_in(organisation.id) is not None:
-        raise DomainError(_("%(name)s is already a member.", name=user.name))
-    membership = Membership(organisation=organisation, user=user, role=role)
-    session.add(membership)
-    session.flush()
-    record(session, actor, "membership.added", membership, organisation,
-           user=user.email, role=role.value, invited=invited)
-    _notify_new_member(session, user, organisation, role, invited)
-    return membership
-
-
-def _notify_new_member(session: Session, user: User, organisation: Organisation,
-                       role: Role, invited: bool) -> None:
-    link = (external_url("accounts.reset_password", token=make_reset_token(user)) if invited
-            else external_url("tenancy.organisation", slug=organisation.slug))
-    queue_templated_email(session, user.email, "member_added", user.locale, user=user,
-                          organisation=organisation, role=role, invited=invited, link=link)

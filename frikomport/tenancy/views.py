@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from frikomport.audit.services import list_events
 from frikomport.courses import queries
 from frikomport.extensions import db
+from frikomport.forms import Form
 from frikomport.permissions import Permission, ensure
-from frikomport.tenancy import services
+from frikomport.tenancy import invitations, services
 from frikomport.tenancy.blueprints import tenant_blueprint
-from frikomport.tenancy.forms import AddMemberForm, OrganisationForm, RoleForm
+from frikomport.tenancy.forms import InviteForm, OrganisationForm, RoleForm
 from frikomport.tenancy.logos import logo_path, save_logo
 from frikomport.tenancy.models import Role
 from frikomport.viewhelpers import flash_form_errors, render_form, run_service
@@ -47,15 +47,31 @@ def dashboard():
 @login_required
 def members():
     memberships = services.list_members(db.session, current_user, g.organisation)
-    form = AddMemberForm()
-    if form.validate_on_submit() and run_service(form, lambda: services.add_member(
+    form = InviteForm()
+    if form.validate_on_submit() and run_service(form, lambda: invitations.invite(
         db.session, current_user, g.organisation, email=form.email.data,
         name=form.name.data or "", role=Role(form.role.data),
     )):
-        flash(_("%(email)s now has access.", email=form.email.data), "success")
+        flash(_("An invitation is sent to %(email)s. The person gets access when they "
+                "accept it.", email=form.email.data), "success")
         return redirect(url_for(".members"))
     return render_form("tenancy/members.html", form, organisation=g.organisation,
-                       memberships=memberships, role_form=RoleForm, Role=Role)
+                       memberships=memberships, role_form=RoleForm, Role=Role,
+                       invitations=invitations.pending(db.session, current_user,
+                                                       g.organisation),
+                       action_form=Form())
+
+
+@bp.post("/admin/invitations/<int:invitation_id>/withdraw")
+@login_required
+def withdraw_invitation(invitation_id: int):
+    form = Form()
+    if form.validate_on_submit() and run_service(form, lambda: invitations.withdraw(
+            db.session, current_user, g.organisation, invitation_id)):
+        flash(_("The invitation is withdrawn."), "success")
+    else:
+        flash_form_errors(form)
+    return redirect(url_for(".members"))
 
 
 @bp.post("/admin/members/<int:membership_id>/role")
@@ -77,7 +93,7 @@ def change_role(membership_id: int):
 def remove_member(membership_id: int):
     membership = services.get_membership(db.session, current_user, g.organisation, membership_id)
     name = membership.user.name
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit() and run_service(
         form, lambda: services.remove_member(db.session, current_user, membership)
     ):

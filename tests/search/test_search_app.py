@@ -123,7 +123,8 @@ def test_search_page_shows_facets_highlights_and_did_you_mean(search_ready, clie
     assert "Kongsberg kommune" in page  # facet label from the organisation name
     typo = client.get("/search/?q=demensomsrgg").text
     assert "Mente du" in typo or "Demensomsorg" in typo
-    assert client.get("/search/?q=" + "x" * 5000).status_code == 200
+    assert client.get("/search/?q=" + "x" * 5000).status_code == 200  # cut to 200 letters
+    assert client.get("/search/?q=" + "x" * 10000).status_code == 414
     assert client.get("/search/?page=-3&sort=evil").status_code == 200
 
 

@@ -1,0 +1,76 @@
+"""Login sessions kept on the server, so that logging out really ends a session.
+
+Flask's session cookie is signed, not stored: without a server-side record a cookie
+copied before logout would keep working until it expired. Every login creates a
+:class:`LoginSession` row; the cookie (and the remember-me cookie) carry its random
+secret, and a request is logged in only while the row exists and has not expired.
+Logging out deletes the row; a password change deletes the person's other rows;
+disabling an account deletes them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from frikomport.accounts.models import LoginSession, User
+from frikomport.db import utcnow
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def lifetime() -> timedelta:
+    return timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
+
+
+def start(session: Session, user: User) -> str:
+    """Create a session for ``user``; the secret is set on the user for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(LoginSession(user_id=user.id, token_hash=_hash(token), created_at=now,
+                             expires_at=now + lifetime()))
+    user.login_token = token
+    return token
+
+
+def load(session: Session, token: str | None) -> User | None:
+    """The enabled user a live session belongs to, or None."""
+    if not token or len(token) > 100:
+        return None
+    row = session.scalar(select(LoginSession).options(joinedload(LoginSession.user))
+                         .where(LoginSession.token_hash == _hash(token),
+                                LoginSession.expires_at > utcnow()))
+    if row is None or not row.user.is_enabled:
+        return None
+    row.user.login_token = token
+    return row.user
+
+
+def end(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(LoginSession).where(LoginSession.token_hash == _hash(token)))
+
+
+def end_all(session: Session, user: User, keep: str | None = None) -> None:
+    """End every session of ``user`` (except the one with the secret ``keep``)."""
+    statement = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep:
+        statement = statement.where(LoginSession.token_hash != _hash(keep))
+    session.execute(statement)
+
+
+def count(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.expires_at > utcnow())) or 0
+
+
+def purge_expired(session: Session) -> int:
+    return session.execute(delete(LoginSession).where(
+        LoginSession.expires_at <= utcnow())).rowcount

@@ -1,0 +1,101 @@
+"""Periodic upkeep that must happen even where nobody has set up cron.
+
+Every job is idempotent and safe to run from several processes at once, so the
+in-process thread (``HOUSEKEEPING_IN_PROCESS``, the embedded default) and
+``flask housekeeping run`` from cron may both be used.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from frikomport.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _unconfirmed_guests(session: Session) -> int:
+    from frikomport.registrations.services import purge_unconfirmed_guests
+
+    hours = current_app.config["GUEST_CONFIRM_HOURS"]
+    return purge_unconfirmed_guests(session, timedelta(hours=hours))
+
+
+def _login_sessions(session: Session) -> int:
+    from frikomport.accounts.sessions import purge_expired
+
+    return purge_expired(session)
+
+
+def _invitations(session: Session) -> int:
+    from frikomport.tenancy.invitations import purge_expired
+
+    return purge_expired(session)
+
+
+def _rate_limit_counters(session: Session) -> int:
+    from frikomport.ratelimit.storage import purge_expired
+
+    return purge_expired(session)
+
+
+JOBS: dict[str, Callable[[Session], int]] = {
+    "unconfirmed guest registrations": _unconfirmed_guests,
+    "expired login sessions": _login_sessions,
+    "expired invitations": _invitations,
+    "expired rate-limit counters": _rate_limit_counters,
+}
+
+
+def run_all(session: Session) -> dict[str, int]:
+    """Run every job in its own transaction; return how many rows each removed."""
+    done = {}
+    for name, job in JOBS.items():
+        done[name] = job(session)
+        session.commit()
+        if done[name]:
+            log.info("Housekeeping: %s: %d removed", name, done[name])
+    return done
+
+
+def _loop(app: Flask, stop: threading.Event) -> None:
+    while not stop.wait(app.config["HOUSEKEEPING_SECONDS"]):
+        with app.app_context():
+            try:
+                run_all(db.session)
+            except Exception:  # keep the thread alive; the next round retries
+                log.exception("Housekeeping round failed")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+
+_lock = threading.Lock()
+
+
+def ensure_started(app: Flask) -> threading.Event | None:
+    """Start the housekeeping thread once per app object; return its stop event."""
+    with _lock:
+        if app.extensions.get("housekeeping"):
+            return None
+        stop = app.extensions["housekeeping"] = threading.Event()
+    threading.Thread(target=_loop, args=(app, stop), name="housekeeping", daemon=True).start()
+    return stop
+
+
+housekeeping_cli = AppGroup("housekeeping", help="Purges and expiries.")
+
+
+@housekeeping_cli.command("run")
+def run_command() -> None:
+    """Run every housekeeping job once (safe from cron, also beside the in-process one)."""
+    for name, count in run_all(db.session).items():
+        click.echo(f"{name}: {count} removed")

@@ -1,0 +1,1 @@
+"""Rate limits whose counters all workers share: a ``limits`` storage on the database."""

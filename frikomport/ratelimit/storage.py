@@ -1,0 +1,86 @@
+"""A ``limits`` storage on the portal's database, so every worker and every host counts
+against the same limit (``memory://`` counts per process: with ``gunicorn -w 4`` a
+"10 per minute" limit would really be 40).
+
+Each call runs in its own short transaction on its own connection, independent of the
+request's transaction (a refused login rolls back, but its counter must stay). The
+upsert is one statement on both SQLite (≥ 3.35) and PostgreSQL, so concurrent hits
+cannot lose counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from limits.storage import Storage
+from sqlalchemy import delete, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from frikomport.extensions import db
+from frikomport.ratelimit.models import RateLimitCounter
+
+SCHEME = "frikomport-db"
+_UPSERT = text("""
+    INSERT INTO rate_limit_counter (key, count, expires_at) VALUES (:key, :amount, :expires)
+    ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN rate_limit_counter.expires_at <= :now THEN :amount
+                     ELSE rate_limit_counter.count + :amount END,
+        expires_at = CASE WHEN rate_limit_counter.expires_at <= :now THEN :expires
+                          ELSE rate_limit_counter.expires_at END
+    RETURNING count
+""")
+_READ = text("SELECT count, expires_at FROM rate_limit_counter WHERE key = :key")
+
+
+def _hashed(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class DatabaseStorage(Storage):
+    """``RATELIMIT_STORAGE_URI=frikomport-db://`` (the default)."""
+
+    STORAGE_SCHEME = [SCHEME]
+
+    @property
+    def base_exceptions(self):
+        return SQLAlchemyError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        with db.engine.begin() as connection:
+            return connection.execute(_UPSERT, {"key": _hashed(key), "amount": amount,
+                                                "expires": now + expiry, "now": now}).scalar()
+
+    def _row(self, key: str):
+        with db.engine.connect() as connection:
+            row = connection.execute(_READ, {"key": _hashed(key)}).first()
+        return row if row is not None and row.expires_at > time.time() else None
+
+    def get(self, key: str) -> int:
+        row = self._row(key)
+        return row.count if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._row(key)
+        return row.expires_at if row else time.time()
+
+    def check(self) -> bool:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+
+    def reset(self) -> int | None:
+        with db.engine.begin() as connection:
+            return connection.execute(delete(RateLimitCounter)).rowcount
+
+    def clear(self, key: str) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(delete(RateLimitCounter).where(
+                RateLimitCounter.key == _hashed(key)))
+
+
+def purge_expired(session) -> int:
+    """Delete counters whose window has ended (housekeeping)."""
+    return session.execute(delete(RateLimitCounter).where(
+        RateLimitCounter.expires_at <= time.time())).rowcount

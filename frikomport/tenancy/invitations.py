@@ -1,0 +1,128 @@
+"""Inviting people into an organisation.
+
+An admin gives an e-mail address and a role; the person gets a link and accepts it (an
+existing account logs in first, a new person chooses a name and password). The admin
+is told the same thing whether or not the address has an account, and learns nothing
+about the account until the person has accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from frikomport.accounts.models import User
+from frikomport.accounts.passwords import hash_password
+from frikomport.accounts.services import check_password_policy, find_user_by_email, normalise_email
+from frikomport.audit.services import record
+from frikomport.db import utcnow
+from frikomport.errors import DomainError
+from frikomport.notifications.services import queue_templated_email
+from frikomport.permissions import Permission, ensure
+from frikomport.tenancy.models import Invitation, Membership, Organisation, Role
+from frikomport.tenancy.scoping import get_scoped, scoped
+from frikomport.urls import external_url
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _lifetime() -> timedelta:
+    return timedelta(seconds=current_app.config["EMAIL_CONFIRM_MAX_AGE"])
+
+
+def invite(session: Session, actor, organisation: Organisation, *, email: str, name: str,
+           role: Role) -> Invitation:
+    """Send (or send again, replacing the older one) an invitation to ``email``."""
+    ensure(actor, Permission.MANAGE_MEMBERS, organisation)
+    email = normalise_email(email)
+    already = session.scalar(select(Membership.id).join(Membership.user).where(
+        Membership.organisation_id == organisation.id, User.email == email))
+    if already:
+        raise DomainError(_("%(email)s is already a member.", email=email))
+    session.execute(delete(Invitation).where(Invitation.organisation_id == organisation.id,
+                                             Invitation.email == email))
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(organisation_id=organisation.id, email=email, name=name.strip(),
+                            role=role, token_hash=_hash(token), invited_by_id=actor.id,
+                            expires_at=utcnow() + _lifetime())
+    session.add(invitation)
+    session.flush()
+    record(session, actor, "invitation.sent", invitation, organisation, email=email,
+           role=role.value)
+    known = find_user_by_email(session, email)  # only to write in the person's language
+    queue_templated_email(
+        session, email, "invitation", known.locale if known else "nb",
+        organisation=organisation, role=role, inviter=actor.name, name=invitation.name,
+        link=external_url("invitations.respond", token=token),
+        days=_lifetime().days)
+    return invitation
+
+
+def pending(session: Session, actor, organisation: Organisation) -> list[Invitation]:
+    ensure(actor, Permission.VIEW_MEMBERS, organisation)
+    return list(session.scalars(scoped(Invitation, organisation)
+                                .where(Invitation.expires_at > utcnow())
+                                .order_by(Invitation.created_at.desc())))
+
+
+def withdraw(session: Session, actor, organisation: Organisation, invitation_id: int) -> None:
+    ensure(actor, Permission.MANAGE_MEMBERS, organisation)
+    invitation = get_scoped(session, Invitation, organisation, invitation_id)
+    record(session, actor, "invitation.withdrawn", invitation, organisation,
+           email=invitation.email)
+    session.delete(invitation)
+
+
+def find(session: Session, token: str) -> Invitation:
+    invitation = session.scalar(select(Invitation).where(
+        Invitation.token_hash == _hash(token), Invitation.expires_at > utcnow()))
+    if invitation is None:
+        raise DomainError(_("The invitation is invalid, has expired or has already been used. "
+                            "Ask the administrator for a new one."))
+    return invitation
+
+
+def accept(session: Session, invitation: Invitation, user: User) -> Membership:
+    """The invited person (logged in with the invited address) takes the role."""
+    if user.email != invitation.email:
+        raise DomainError(_("This invitation was sent to another e-mail address."))
+    organisation = invitation.organisation
+    membership = session.scalar(select(Membership).where(
+        Membership.organisation_id == organisation.id, Membership.user_id == user.id))
+    if membership is None:
+        membership = Membership(organisation=organisation, user=user, role=invitation.role)
+        session.add(membership)
+        session.flush()
+        record(session, user, "membership.added", membership, organisation,
+               user=user.email, role=invitation.role.value, via="invitation")
+    user.home_organisation = user.home_organisation or organisation
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link proves it
+    session.delete(invitation)
+    return membership
+
+
+def accept_as_new_person(session: Session, invitation: Invitation, *, name: str,
+                         password: str) -> User:
+    """Create the account of an invited person who has none, and accept."""
+    if find_user_by_email(session, invitation.email) is not None:
+        raise DomainError(_("There is already an account with this address. "
+                            "Log in to accept the invitation."))
+    check_password_policy(password, invitation.email)
+    user = User(email=invitation.email, name=name.strip(), locale="nb",
+                password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    accept(session, invitation, user)
+    return user
+
+
+def purge_expired(session: Session) -> int:
+    return session.execute(delete(Invitation).where(Invitation.expires_at <= utcnow())).rowcount

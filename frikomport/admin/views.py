@@ -75,8 +75,10 @@ def outbox():
 def retry_outbox():
     """Send failed e-mails again: one (``message_id``) or all."""
     form = Form()
-    chosen = request.form.get("message_id", "")
-    ids = [int(chosen)] if chosen.isdigit() and len(chosen) < 10 else None
+    chosen = request.form.get("message_id")
+    ids = None  # all of them
+    if chosen is not None:  # one message; a malformed id selects none, never all
+        ids = [int(chosen)] if chosen.isascii() and chosen.isdigit() and len(chosen) < 10 else []
     if form.validate_on_submit():
         count = delivery.retry(db.session, include_failed=True, message_ids=ids)
         db.session.commit()

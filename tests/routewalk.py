@@ -16,6 +16,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
@@ -24,8 +25,10 @@ from frikomport.courses import attachments
 from frikomport.courses.models import CourseState, Visibility
 from frikomport.db import utcnow
 from frikomport.extensions import db
+from frikomport.notifications.models import OutboxMessage
 from frikomport.registrations import tokens as registration_tokens
 from frikomport.registrations.models import RegistrationState
+from frikomport.tenancy import invitations
 from frikomport.tenancy.models import Role
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -39,6 +42,7 @@ from tests.factories import (
     member,
     register,
 )
+from tests.helpers import link_in
 
 ROLES = ("anonymous", "employee", "organiser", "admin", "site_admin")
 PDF = b"%PDF-1.4\n%fake but good enough for the magic check\n"
@@ -55,17 +59,19 @@ class World:
     emails: dict[str, str] = field(default_factory=dict)
 
 
-def seed_world(payload: str = "") -> World:
+def seed_world(payload: str = "", short_payload: str | None = None) -> World:
     """Two tenants with courses in every state, registrations in every state, vocabulary,
     an attachment and signed links. ``payload`` is put into every text the portal stores
-    (the XSS test); empty for plain data."""
+    (the XSS test); empty for plain data. ``short_payload`` (default: ``payload``) is used
+    instead in the columns too short for it (phone numbers, 40 characters)."""
     text = (lambda value: f"{value} {payload}".strip()) if payload else (lambda value: value)
+    short = text if short_payload is None else (lambda value: f"{value} {short_payload}".strip())
     alfa = OrganisationFactory(slug="alfa", name=text("Alfa kommune"),
                                description=text("Om Alfa"), region=text("Region"))
     beta = OrganisationFactory(slug="beta", name=text("Beta kommune"))
     users = {
         "admin": member(alfa, Role.ADMIN, name=text("Anne Admin"), email="admin@alfa.example.org",
-                        phone=text("123"), job_title=text("Leder")),
+                        phone=short("123"), job_title=text("Leder")),
         "organiser": member(alfa, Role.ORGANISER, name=text("Ola Organiser"),
                             email="organiser@alfa.example.org"),
         "employee": member(alfa, Role.EMPLOYEE, name=text("Eva Employee"),
@@ -106,11 +112,13 @@ def seed_world(payload: str = "") -> World:
     register(open_course, users["organiser"])
     pending = register(approval, users["employee"], RegistrationState.PENDING)
     attended = register(past, users["employee"], RegistrationState.ATTENDED)
-    guest = _guest(approval, text)
+    guest = _guest(approval, text, short)
     attachment = attachments.add_attachment(db.session, users["admin"], open_course,
                                             f"{text('program')}.pdf", io.BytesIO(PDF))
     users["employee"].calendar_token = "personal-calendar-token-0123456789abcdef"
     db.session.commit()
+    invited_new, invite_token_new = _invite(alfa, users["admin"], "ny@alfa.example.org", text)
+    _invited_known, invite_token_known = _invite(alfa, users["admin"], outsider.email, text)
 
     tokens = [
         account_tokens.make_confirm_token(unconfirmed),
@@ -119,13 +127,16 @@ def seed_world(payload: str = "") -> World:
         registration_tokens.make(registration_tokens.CANCEL, waiting),
         registration_tokens.make(registration_tokens.GUEST_CONFIRM, guest),
         users["employee"].calendar_token,
+        invite_token_new,
+        invite_token_known,
     ]
     admin_membership = users["admin"].memberships[0]
     employee_membership = users["employee"].memberships[0]
     alfa_fill = {"slug": alfa.slug, "course_id": open_course.id, "registration_id": seated.id,
                  "attachment_id": attachment.id, "category_id": category.id,
                  "item_id": location.id, "kind": "locations",
-                 "membership_id": employee_membership.id, "user_id": users["employee"].id}
+                 "membership_id": employee_membership.id, "user_id": users["employee"].id,
+                 "invitation_id": invited_new.id}
     fills = [
         alfa_fill,
         alfa_fill | {"registration_id": waiting.id, "action": "promote"},
@@ -141,7 +152,7 @@ def seed_world(payload: str = "") -> World:
         {"slug": beta.slug, "course_id": internal.id, "registration_id": waiting.id,
          "attachment_id": attachment.id, "category_id": category.id, "item_id": category.id,
          "kind": "categories", "membership_id": beta_admin.memberships[0].id,
-         "user_id": beta_admin.id, "action": "attended"},
+         "user_id": beta_admin.id, "action": "attended", "invitation_id": invited_new.id},
     ]
     for fill in fills:
         fill["token"] = tokens[len(fill) % len(tokens)]
@@ -149,12 +160,22 @@ def seed_world(payload: str = "") -> World:
     return World(users=users, fills=[{k: str(v) for k, v in f.items()} for f in fills])
 
 
-def _guest(course, text):
+def _invite(organisation, admin, email, text):
+    """An invitation and the secret of its link (only the e-mail carries it)."""
+    invitation = invitations.invite(db.session, admin, organisation, email=email,
+                                    name=text("Ingrid Invitert"), role=Role.ORGANISER)
+    db.session.commit()
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == email)
+                                 .order_by(OutboxMessage.id.desc())).first()
+    return invitation, link_in(message, "/invitations/").rsplit("/", 1)[1]
+
+
+def _guest(course, text, short):
     from frikomport.registrations.models import Registration
 
     guest = Registration(organisation_id=course.organisation_id, course=course,
                          name=text("Gunnar Gjest"), email="gjest@example.net",
-                         phone=text("999"), employer_name=text("Privat"),
+                         phone=short("999"), employer_name=text("Privat"),
                          comment=text("Rullestol"), state=RegistrationState.PENDING,
                          created_at=utcnow() - timedelta(hours=1))
     db.session.add(guest)
@@ -165,6 +186,20 @@ def _guest(course, text):
 def log_in(client, user) -> None:
     response = client.post("/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
     assert response.status_code == 302, response.text
+
+
+def newcomer_client(app, world: World, role: str):
+    """A client of someone new in ``role`` (in the first tenant): a person who has not
+    registered, posted or been refused anything yet."""
+    client = app.test_client()
+    if role == "anonymous":
+        return client
+    if role == "site_admin":
+        person = UserFactory(is_site_admin=True)
+    else:
+        person = member(world.users["admin"].home_organisation, Role(role))
+    log_in(client, person)
+    return client
 
 
 def role_clients(app, world: World) -> dict[str, object]:
@@ -208,7 +243,9 @@ def fills_for(rule: Rule, world: World) -> list[dict[str, str]]:
             if key not in seen:
                 seen.add(key)
                 result.append(values)
-    return result or [{}]
+    assert result, f"no fill in the seeded world provides {sorted(rule.arguments)} " \
+                   f"for {rule.rule}: add it to seed_world()"
+    return result
 
 
 # Discovering parameters -------------------------------------------------------------------
@@ -223,6 +260,10 @@ class FormSpec:
     files: list[str] = field(default_factory=list)
     role: str = "anonymous"  # who was shown the form
     page: str = ""  # the path of the form's action
+
+    @property
+    def size(self) -> int:
+        return len(self.fields) + len(self.files)
 
 
 class _PageParser(HTMLParser):
@@ -322,7 +363,9 @@ class Discovery:
             key = (endpoint, form["method"])
             spec = FormSpec(form["method"], form["fields"], form["multipart"], form["files"],
                             role, urlsplit(action).path)
-            if len(spec.fields) + len(spec.files) >= len(self.forms.get(key, spec).fields):
+            # The richest form wins; among equals the first seen, which belongs to the
+            # first (most complete) fill and the most privileged role.
+            if key not in self.forms or spec.size > self.forms[key].size:
                 self.forms[key] = spec
         for link in page.links:
             endpoint = self.endpoint_of(link, "GET")

@@ -56,6 +56,7 @@ def settings(database_url: str, data_dir, **overrides) -> dict:
         "SEARCH_INDEX_DIR": str(data_dir / "search"),
         "SEARCH_IN_PROCESS": False,
         "OUTBOX_IN_PROCESS": False,
+        "HOUSEKEEPING_IN_PROCESS": False,
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
         "BASE_URL": "https://kurs.example.org",

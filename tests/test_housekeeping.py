@@ -11,12 +11,18 @@ from sqlalchemy import func, select
 from frikomport.accounts.models import LoginSession
 from frikomport.db import utcnow
 from frikomport.extensions import db
-from frikomport.housekeeping import run_all
+from frikomport.housekeeping import ensure_started, run_all
 from frikomport.ratelimit.models import RateLimitCounter
 from frikomport.registrations.models import Registration
 from frikomport.registrations.models import RegistrationState as S
 from frikomport.tenancy.models import Invitation, Role
-from tests.factories import CourseFactory, OrganisationFactory, UserFactory, member
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    CourseFactory,
+    OrganisationFactory,
+    UserFactory,
+    member,
+)
 from tests.helpers import link_in, outbox
 
 
@@ -106,3 +112,22 @@ def test_housekeeping_removes_only_what_has_run_out(app, client, login):
 
     output = app.test_cli_runner().invoke(args=["housekeeping", "run"]).output
     assert "expired login sessions: 0 removed" in output
+
+
+def test_the_in_process_thread_does_the_housekeeping(app, client):
+    person = UserFactory()
+    client.post("/login", data={"email": person.email,
+                                "password": DEFAULT_PASSWORD})
+    db.session.scalar(select(LoginSession)).expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    app.config.update(HOUSEKEEPING_SECONDS=0.05)
+    stop = ensure_started(app)
+    try:
+        assert ensure_started(app) is None  # one thread per app
+        for _ in range(100):
+            if _count(LoginSession) == 0:
+                break
+            stop.wait(0.05)
+        assert _count(LoginSession) == 0
+    finally:
+        stop.set()

@@ -7,6 +7,7 @@ shared computer or a proxy log would use it.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from frikomport.accounts.models import LoginSession
 from frikomport.db import utcnow
 from frikomport.extensions import db
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.helpers import link_in, outbox
 
 ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"
 
@@ -160,6 +162,65 @@ def test_one_address_guessing_many_accounts_is_slowed_down(limited):
     assert codes[:8] == [400] * 8 and codes[8:] == [429, 429]
     # Another address is not affected.
     assert _post_login(limited.test_client(), people[0], ip=OWNER).status_code == 302
+
+
+def test_guesses_sent_at_the_same_moment_cannot_slip_under_the_limit(limited):
+    """Each attempt is counted before its password is checked: of twelve wrong guesses
+    sent at once, exactly the three the limit allows are checked."""
+    user = UserFactory()
+    clients = [limited.test_client() for _ in range(12)]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    data = {"email": user.email, "password": "feil passord"}  # threads have no app context
+    errors: list[BaseException] = []
+
+    def guess(client):
+        try:
+            barrier.wait(timeout=30)
+            statuses.append(client.post("/login", data=data,
+                                        environ_base={"REMOTE_ADDR": ATTACKER}).status_code)
+        except BaseException as error:  # surfaced below, never swallowed
+            errors.append(error)
+
+    threads = [threading.Thread(target=guess, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(statuses) == [400] * 3 + [429] * 9
+
+
+def test_ipv6_addresses_are_counted_per_64_network(limited):
+    user = UserFactory()
+    client = limited.test_client()
+    codes = [_post_login(client, user, "feil", f"2001:db8:1:2::{n:x}").status_code
+             for n in range(1, 5)]
+    assert codes == [400, 400, 400, 429]  # four addresses, one subscriber
+    assert _post_login(client, user, ip="2001:db8:1:3::1").status_code == 302
+
+
+def test_logging_in_starts_a_fresh_cookie_session(app, client):
+    """A session cookie planted before login (with its CSRF token) is not carried into the
+    logged-in session, and logging in as someone else ends the earlier login."""
+    first, second = UserFactory(), UserFactory()
+    with client.session_transaction() as planted:
+        planted["csrf_token"] = "chosen-by-an-attacker"
+        planted["locale"] = "en"
+    _post_login(client, first)
+    with client.session_transaction() as current:
+        assert "csrf_token" not in current and current["locale"] == "en"
+    path = link_in(_reset_mail(client, second), "/password/reset/")
+    client.post(path, data={"password": "et nytt og langt passord",
+                            "confirm": "et nytt og langt passord"})
+    owners = db.session.scalars(select(LoginSession.user_id)).all()
+    assert owners == [second.id]
+
+
+def _reset_mail(client, user):
+    client.post("/password/forgot", data={"email": user.email})
+    return outbox(user.email)[-1]
 
 
 def test_every_worker_counts_against_the_same_limit(limited, app_factory):

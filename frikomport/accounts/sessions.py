@@ -15,7 +15,9 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from flask import session as cookie_session
+from flask_login import current_user, login_user
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from frikomport.accounts.models import LoginSession, User
@@ -38,6 +40,24 @@ def start(session: Session, user: User) -> str:
                              expires_at=now + lifetime()))
     user.login_token = token
     return token
+
+
+def log_in(session: Session, user: User, remember: bool = False) -> None:
+    """Log ``user`` in on this browser: a new server-side session and fresh cookies.
+
+    Whatever the browser held before is dropped — a session of someone else who was
+    logged in here, and the anonymous cookie with its CSRF token, which an attacker
+    could have planted (session fixation). Only the chosen language is kept.
+    """
+    if current_user.is_authenticated:
+        end(session, current_user.login_token)
+    locale = cookie_session.get("locale")
+    cookie_session.clear()
+    if locale:
+        cookie_session["locale"] = locale
+    start(session, user)
+    session.commit()
+    login_user(user, remember=remember, duration=lifetime())
 
 
 def load(session: Session, token: str | None) -> User | None:
@@ -64,11 +84,6 @@ def end_all(session: Session, user: User, keep: str | None = None) -> None:
     if keep:
         statement = statement.where(LoginSession.token_hash != _hash(keep))
     session.execute(statement)
-
-
-def count(session: Session, user: User) -> int:
-    return session.scalar(select(func.count()).select_from(LoginSession).where(
-        LoginSession.user_id == user.id, LoginSession.expires_at > utcnow())) or 0
 
 
 def purge_expired(session: Session) -> int:

@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from frikomport.accounts import services, sessions, throttle
@@ -37,13 +37,6 @@ from frikomport.viewhelpers import no_store, render_form, run_service, safe_next
 bp = Blueprint("accounts", __name__)
 
 
-def log_in(user, remember: bool = False) -> None:
-    """Start a server-side session for ``user`` and set the login cookie(s)."""
-    sessions.start(db.session, user)
-    db.session.commit()
-    login_user(user, remember=remember, duration=sessions.lifetime())
-
-
 def _too_many_attempts(seconds: int):
     minutes = max(1, (seconds + 59) // 60)
     response = make_response(render_template(
@@ -63,16 +56,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         ip, email = request.remote_addr or "", services.normalise_email(form.email.data)
-        if wait := throttle.wait_seconds(ip, email):
+        if wait := throttle.attempt(ip, email):
             return _too_many_attempts(wait)
         user = services.authenticate(db.session, email, form.password.data)
         if user is None:
             db.session.rollback()
-            throttle.failed(ip, email)
             form.form_errors.append(_("Wrong e-mail address or password."))
         else:
+            sessions.log_in(db.session, user, remember=form.remember.data)
             throttle.succeeded(ip, email)
-            log_in(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s!", name=user.name), "success")
             return redirect(safe_next_url(request.args.get("next"), url_for("core.index")))
     return render_form("accounts/login.html", form)
@@ -154,7 +146,7 @@ def reset_password(token: str):
     if form.validate_on_submit() and run_service(
         form, lambda: services.reset_password(db.session, token, form.password.data)
     ):
-        log_in(user)
+        sessions.log_in(db.session, user)
         flash(_("Your password is saved, and you are logged in."), "success")
         return redirect(url_for("core.index"))
     return render_form("accounts/reset_password.html", form, user=user)

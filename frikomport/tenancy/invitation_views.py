@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from frikomport.accounts.services import find_user_by_email
-from frikomport.accounts.views import log_in
+from frikomport.accounts.sessions import log_in
 from frikomport.errors import DomainError
 from frikomport.extensions import db
 from frikomport.tenancy import invitations
@@ -42,7 +42,7 @@ def respond(token: str):
     if form.validate_on_submit() and (created := run_service(
             form, lambda: invitations.accept_as_new_person(
                 db.session, invitation, name=form.name.data, password=form.password.data))):
-        log_in(created.value)
+        log_in(db.session, created.value)
         flash(_("Your account is ready. Welcome to %(name)s!", name=organisation.name),
               "success")
         return redirect(url_for("tenancy.organisation", slug=organisation.slug))

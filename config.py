@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -144,6 +145,8 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
 
 def _database_url(env: dict[str, str], instance_dir: Path) -> str:
     url = env.get("DATABASE_URL", "").strip()
+    if not url or url.startswith("sqlite"):
+        _require_sqlite_upsert()
     if not url:
         instance_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{instance_dir / 'frikomport.db'}"
@@ -152,3 +155,10 @@ def _database_url(env: dict[str, str], instance_dir: Path) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _require_sqlite_upsert() -> None:
+    """Rate-limit counters use INSERT … ON CONFLICT … RETURNING (SQLite 3.35, 2021)."""
+    if sqlite3.sqlite_version_info < (3, 35):
+        raise ConfigError(f"SQLite {sqlite3.sqlite_version} is too old: FriKomPort needs 3.35 "
+                          "or newer (or PostgreSQL).")

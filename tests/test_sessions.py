@@ -238,6 +238,21 @@ def test_every_worker_counts_against_the_same_limit(limited, app_factory):
     assert _post_login(second, user, "feil", ATTACKER).status_code == 429
 
 
+def test_counting_needs_no_second_connection_from_the_request_pool(app_factory, app):
+    """The counters have a pool of their own: a request holding the app's only
+    connection can still be counted (it timed out with a 500 before)."""
+    tight = app_factory(RATELIMIT_ENABLED=True, SQLALCHEMY_ENGINE_OPTIONS={
+        "pool_size": 1, "max_overflow": 0, "pool_timeout": 2})
+    with tight.app_context():
+        email = UserFactory().email
+        db.session.commit()
+        db.session.remove()  # give the one connection back
+        client = tight.test_client()
+        codes = [client.post("/login", data={"email": email, "password": password}).status_code
+                 for password in ("feil", DEFAULT_PASSWORD)]
+        assert codes == [400, 302]
+
+
 @pytest.mark.parametrize(("proxies", "separate"), [(0, False), (1, True)])
 def test_client_address_behind_a_trusted_proxy(app_factory, app, proxies, separate):
     """Behind one trusted proxy, X-Forwarded-For names the client, so people behind the

@@ -2,19 +2,21 @@
 against the same limit (``memory://`` counts per process: with ``gunicorn -w 4`` a
 "10 per minute" limit would really be 40).
 
-Each call runs in its own short transaction on its own connection, independent of the
-request's transaction (a refused login rolls back, but its counter must stay). The
-upsert is one statement on both SQLite (≥ 3.35) and PostgreSQL, so concurrent hits
-cannot lose counts.
+Each call runs in its own short transaction, independent of the request's transaction
+(a refused login rolls back, but its counter must stay), on a small engine of its own:
+taking a second connection from the request's pool while the request holds one could
+exhaust that pool under load. The upsert is one statement on both SQLite (≥ 3.35) and
+PostgreSQL, so concurrent hits cannot lose counts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 
 from limits.storage import Storage
-from sqlalchemy import delete, text
+from sqlalchemy import Engine, create_engine, delete, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from frikomport.extensions import db
@@ -33,6 +35,24 @@ _UPSERT = text("""
 _READ = text("SELECT count, expires_at FROM rate_limit_counter WHERE key = :key")
 
 
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _engine() -> Engine:
+    """An engine on the app's database with a pool of its own (an in-memory SQLite
+    database exists only in the app's own connection, so that one is shared)."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return db.engine
+    key = url.render_as_string(hide_password=False)
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = create_engine(url, pool_size=2, max_overflow=8,
+                                          pool_pre_ping=True)
+        return _engines[key]
+
+
 def _hashed(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -48,12 +68,12 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
-        with db.engine.begin() as connection:
+        with _engine().begin() as connection:
             return connection.execute(_UPSERT, {"key": _hashed(key), "amount": amount,
                                                 "expires": now + expiry, "now": now}).scalar()
 
     def _row(self, key: str):
-        with db.engine.connect() as connection:
+        with _engine().connect() as connection:
             row = connection.execute(_READ, {"key": _hashed(key)}).first()
         return row if row is not None and row.expires_at > time.time() else None
 
@@ -66,16 +86,16 @@ class DatabaseStorage(Storage):
         return row.expires_at if row else time.time()
 
     def check(self) -> bool:
-        with db.engine.connect() as connection:
+        with _engine().connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
 
     def reset(self) -> int | None:
-        with db.engine.begin() as connection:
+        with _engine().begin() as connection:
             return connection.execute(delete(RateLimitCounter)).rowcount
 
     def clear(self, key: str) -> None:
-        with db.engine.begin() as connection:
+        with _engine().begin() as connection:
             connection.execute(delete(RateLimitCounter).where(
                 RateLimitCounter.key == _hashed(key)))
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import flash, make_response, render_template, request
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from frikomport.db import is_lock_conflict
 from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -46,8 +46,10 @@ def run_service(form, action: Callable[[], Any]) -> Outcome:
     """Run a service call and commit; on a refused rule, roll back and show the message.
 
     Access errors are re-raised so they become 404/403 pages rather than form messages.
-    A transaction that loses a lock race (busy SQLite, PostgreSQL deadlock) is rolled
-    back and run again from the start, so the rules are re-checked on fresh data.
+    A transaction that loses a race — for a lock (busy SQLite, PostgreSQL deadlock) or
+    for a unique row (the same form sent twice at once) — is rolled back and run again
+    from the start, so the rules are re-checked on fresh data and the loser gets the
+    rule's message rather than a server error.
     """
     for attempt in itertools.count(1):
         try:
@@ -60,9 +62,10 @@ def run_service(form, action: Callable[[], Any]) -> Outcome:
             db.session.rollback()
             form.form_errors.append(error.message)
             return Outcome(False)
-        except OperationalError as error:
+        except (OperationalError, IntegrityError) as error:
             db.session.rollback()
-            if not is_lock_conflict(error) or attempt == LOCK_RETRIES:
+            lost_race = isinstance(error, IntegrityError) or is_lock_conflict(error)
+            if not lost_race or attempt == LOCK_RETRIES:
                 raise
             time.sleep(random.uniform(0.01, 0.05) * attempt)
             continue

@@ -129,6 +129,8 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
         users["employee"].calendar_token,
         invite_token_new,
         invite_token_known,
+        account_tokens.make_signup_token(email="nina@alfa.example.org", name=text("Nina Ny"),
+                                         organisation_id=alfa.id, phone="", locale="nb"),
     ]
     admin_membership = users["admin"].memberships[0]
     employee_membership = users["employee"].memberships[0]

@@ -1,5 +1,6 @@
 """Sign-up, log in/out, password reset, e-mail confirmation and profile."""
 
+import threading
 from datetime import timedelta
 from unittest import mock
 
@@ -30,23 +31,63 @@ def test_signup_then_the_emailed_link_sets_the_password_and_logs_in(app, client)
     organisation = OrganisationFactory(name="Notodden kommune")
     response = client.post("/signup", data=signup_data(organisation))
     assert response.status_code == 200 and "Sjekk e-posten din" in response.text
-
-    user = db.session.scalar(select(User).where(User.email == "nora@notodden.example.org"))
-    assert user.home_organisation_id == organisation.id
-    assert [(m.organisation_id, m.role) for m in user.memberships] == [
-        (organisation.id, Role.EMPLOYEE)]
-    assert user.password_hash is None and user.email_confirmed_at is None
-    assert "Nora Nynorsk" not in client.get("/").text  # not logged in yet
+    # Nothing is stored until the address is proven: no account, no membership.
+    assert db.session.scalar(select(User)) is None
+    assert db.session.scalar(select(Membership)) is None
 
     [message] = outbox("nora@notodden.example.org")
     assert message.subject == "Fullfør kontoen din i FriKomPort"
+    assert "Hei Nora Nynorsk" in message.body_text
     path = link_in(message)
     assert "Velg passord" in client.get(path).text
     assert client.post(path, data=NEW_PASSWORD).status_code == 302
-    db.session.refresh(user)
+    user = db.session.scalar(select(User).where(User.email == "nora@notodden.example.org"))
     assert user.password_hash.startswith("$argon2id$") and user.email_confirmed_at
+    assert user.home_organisation_id == organisation.id
+    assert [(m.organisation_id, m.role) for m in user.memberships] == [
+        (organisation.id, Role.EMPLOYEE)]
     assert "Nora Nynorsk" in client.get("/").text  # logged in
-    assert client.post(path, data=NEW_PASSWORD).headers["Location"] == "/password/forgot"
+    # The link works once: the account exists now.
+    client.post("/logout")
+    again = client.get(path, follow_redirects=True)
+    assert "Kontoen er allerede opprettet" in again.text
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_a_forged_or_expired_signup_link_creates_nothing(app_factory, app, client):
+    assert "ugyldig" in client.get("/signup/finish/forged", follow_redirects=True).text
+    organisation = OrganisationFactory()
+    client.post("/signup", data=signup_data(organisation))
+    path = link_in(outbox("nora@notodden.example.org")[0])
+    expired = app_factory(EMAIL_CONFIRM_MAX_AGE=-1).test_client()
+    assert expired.post(path, data=NEW_PASSWORD).status_code == 302
+    assert db.session.scalar(select(User)) is None
+
+
+def test_the_same_signup_link_sent_twice_at_once_makes_one_account(app, client):
+    """Double submits race for the unique e-mail address; the losers are told the
+    account exists instead of getting a server error."""
+    client.post("/signup", data=signup_data(OrganisationFactory()))
+    path = link_in(outbox("nora@notodden.example.org")[0])
+    clients = [app.test_client() for _ in range(4)]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[str] = []
+
+    def finish(each):
+        barrier.wait(timeout=30)
+        response = each.post(path, data=NEW_PASSWORD)
+        told = "Kontoen er allerede opprettet" in response.text
+        statuses.append("told" if told else response.headers.get("Location", "?"))
+
+    threads = [threading.Thread(target=finish, args=(each,)) for each in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # One made it; the others are told (or, arriving after it, sent to log in).
+    assert statuses.count("/") == 1, statuses
+    assert set(statuses) <= {"/", "told", "/login"}, statuses
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
 @pytest.mark.parametrize(("overrides", "message"), [

@@ -1,13 +1,14 @@
 """Inviting people: the admin learns nothing about an account until the person accepts."""
 
 import re
+import threading
 
 import pytest
 from sqlalchemy import select
 
 from frikomport.extensions import db
 from frikomport.tenancy.models import Invitation, Membership, Role
-from tests.factories import DEFAULT_PASSWORD, OrganisationFactory, member
+from tests.factories import DEFAULT_PASSWORD, OrganisationFactory, UserFactory, member
 from tests.helpers import link_in, outbox
 
 NEW_PASSWORD = {"password": "mitt eget passord", "confirm": "mitt eget passord"}
@@ -128,3 +129,57 @@ def test_withdrawn_invitation_no_longer_works_and_tenants_are_isolated(
     path = link_in(outbox("ny@example.org")[0], "/invitations/")
     client.post("/logout")
     assert "Invitasjonen er ugyldig" in client.get(path, follow_redirects=True).text
+
+
+def test_an_invitation_dies_with_its_senders_admin_role(client, login, kongsberg):
+    """A demoted admin's pending invitation (say, to their own second address, as
+    admin) no longer grants anything."""
+    inviter = member(kongsberg, Role.ADMIN)
+    member(kongsberg, Role.ADMIN)  # somebody else stays admin
+    login(inviter)
+    invite(client, "andre.adresse@example.org", "admin")
+    path = link_in(outbox("andre.adresse@example.org")[0], "/invitations/")
+    inviter_membership = db.session.scalar(select(Membership).where(
+        Membership.user_id == inviter.id))
+    inviter_membership.role = Role.EMPLOYEE
+    db.session.commit()
+    client.post("/logout")
+    response = client.post(path, data={"name": "Andre", **NEW_PASSWORD},
+                           follow_redirects=True)
+    assert response.status_code < 500 and "Invitasjonen er ugyldig" in response.text
+    assert "andre.adresse@example.org" not in roles_of(kongsberg)
+
+
+def test_an_account_that_never_got_a_password_is_completed(client, login, kongsberg):
+    UserFactory(email="halvferdig@example.org", password_hash=None, name="Gammelt navn")
+    login(member(kongsberg, Role.ADMIN))
+    invite(client, "halvferdig@example.org", "employee")
+    path = link_in(outbox("halvferdig@example.org")[0], "/invitations/")
+    client.post("/logout")
+    assert "Opprett konto" in client.get(path).text  # not "log in": there is no password
+    assert client.post(path, data={"name": "Hel Ferdig", **NEW_PASSWORD}).status_code == 302
+    assert roles_of(kongsberg)["halvferdig@example.org"] == Role.EMPLOYEE
+    assert "Hel Ferdig" in client.get("/me/registrations").text  # logged in, new name
+
+
+def test_accepting_twice_at_once_gives_one_membership(app, client, login, kongsberg):
+    login(member(kongsberg, Role.ADMIN))
+    invite(client, "dobbel@example.org", "organiser", "Dobbel Klikk")
+    path = link_in(outbox("dobbel@example.org")[0], "/invitations/")
+    clients = [app.test_client() for _ in range(4)]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def accept(each):
+        barrier.wait(timeout=30)
+        statuses.append(each.post(path, data={"name": "Dobbel Klikk", **NEW_PASSWORD})
+                        .status_code)
+
+    threads = [threading.Thread(target=accept, args=(each,)) for each in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(status in (302, 400) for status in statuses), statuses
+    assert statuses.count(302) >= 1
+    assert list(roles_of(kongsberg).values()).count(Role.ORGANISER) == 1

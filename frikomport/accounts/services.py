@@ -47,10 +47,10 @@ def sign_up(session: Session, *, email: str, name: str, organisation: Organisati
             phone: str = "", locale: str = "nb") -> None:
     """Start an account: the person chooses a password from a link sent to the address.
 
+    Nothing is stored until the link is opened (see :func:`finish_signup`), so nobody
+    can attach someone else's address to an organisation or prepare an account for it.
     The answer is the same whether or not the address has an account (no enumeration);
-    the owner of a known address is told by e-mail instead. Choosing the password after
-    the address is proven also means nobody can prepare an account, with a password they
-    know, for someone else's address.
+    the owner of a known address is told by e-mail instead.
     """
     email = normalise_email(email)
     user = find_user_by_email(session, email)
@@ -59,15 +59,46 @@ def sign_up(session: Session, *, email: str, name: str, organisation: Organisati
                               login=external_url("accounts.login"),
                               reset=external_url("accounts.forgot_password"))
         return
-    if user is None:
-        user = User(email=email, name=name.strip(), phone=phone.strip(), locale=locale,
-                    home_organisation=organisation)
-        user.memberships.append(Membership(organisation=organisation, role=Role.EMPLOYEE))
-        session.add(user)
-        session.flush()
-    link = external_url("accounts.reset_password", token=tokens.make_reset_token(user))
-    queue_templated_email(session, email, "signup_finish", user.locale, user=user, link=link,
+    token = tokens.make_signup_token(email=email, name=name.strip(), phone=phone.strip(),
+                                     organisation_id=organisation.id, locale=locale)
+    queue_templated_email(session, email, "signup_finish", locale, name=name.strip(),
+                          link=external_url("accounts.finish_signup", token=token),
                           days=current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 86400)
+
+
+def pending_signup(session: Session, token: str) -> dict:
+    """The sign-up a link carries, if it is valid and the account is not made yet."""
+    try:
+        data = tokens.load_signup(token, current_app.config["EMAIL_CONFIRM_MAX_AGE"])
+    except tokens.InvalidToken as exc:
+        raise DomainError(_("The link is invalid or has expired. Sign up again.")) from exc
+    existing = find_user_by_email(session, data["email"])
+    if existing is not None and existing.password_hash:
+        raise DomainError(_("The account is already created. Log in, or choose a new "
+                            "password if you have forgotten it."))
+    return data
+
+
+def finish_signup(session: Session, token: str, password: str) -> User:
+    """Create the account from the link (which proves the address) and its password.
+
+    An older account of the address that never got a password (e.g. invited before)
+    is completed instead of duplicated.
+    """
+    data = pending_signup(session, token)
+    check_password_policy(password, data["email"])
+    user = find_user_by_email(session, data["email"])
+    if user is None:
+        organisation = session.get(Organisation, data["org"])
+        user = User(email=data["email"], name=data["name"], phone=data["phone"],
+                    locale=data["locale"], home_organisation=organisation)
+        if organisation is not None:
+            user.memberships.append(Membership(organisation=organisation, role=Role.EMPLOYEE))
+        session.add(user)
+    user.password_hash = hash_password(password)
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    session.flush()
+    return user
 
 
 def send_email_confirmation(session: Session, user: User) -> None:

@@ -1,4 +1,5 @@
-"""Signed, expiring tokens for links sent by e-mail (password reset, e-mail confirmation).
+"""Signed, expiring tokens for links sent by e-mail (password reset, e-mail confirmation,
+finishing a sign-up).
 
 A reset token embeds a fingerprint of the current password hash and session nonce, so it
 stops working as soon as it has been used (or the password changed another way).
@@ -16,6 +17,8 @@ from frikomport.signing import serializer
 
 RESET = "password-reset"
 CONFIRM = "email-confirm"
+SIGNUP = "signup"
+SIGNUP_FIELDS = ("email", "name", "org", "phone", "locale")
 
 
 def _fingerprint(user: User) -> str:
@@ -29,6 +32,26 @@ def make_reset_token(user: User) -> str:
 
 def make_confirm_token(user: User) -> str:
     return serializer(CONFIRM).dumps({"uid": user.id, "email": user.email})
+
+
+def make_signup_token(*, email: str, name: str, organisation_id: int, phone: str,
+                      locale: str) -> str:
+    """The whole sign-up travels in the link: nothing is stored until the address is
+    proven by opening it."""
+    return serializer(SIGNUP).dumps({"email": email, "name": name, "org": organisation_id,
+                                     "phone": phone, "locale": locale})
+
+
+def load_signup(token: str, max_age: int) -> dict:
+    try:
+        data = serializer(SIGNUP).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise InvalidToken(expired=True) from exc
+    except BadSignature as exc:
+        raise InvalidToken(expired=False) from exc
+    if not isinstance(data, dict) or set(data) != set(SIGNUP_FIELDS):
+        raise InvalidToken(expired=False)
+    return data
 
 
 class InvalidToken(Exception):

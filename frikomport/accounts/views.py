@@ -96,6 +96,25 @@ def signup():
     return render_form("accounts/signup.html", form)
 
 
+@bp.route("/signup/finish/<token>", methods=["GET", "POST"])
+@no_store
+def finish_signup(token: str):
+    try:
+        pending = services.pending_signup(db.session, token)
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("accounts.login"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit() and (created := run_service(
+            form, lambda: services.finish_signup(db.session, token, form.password.data))):
+        sessions.log_in(db.session, created.value)
+        flash(_("Your account is ready. Welcome, %(name)s!", name=created.value.name),
+              "success")
+        return redirect(url_for("core.index"))
+    return render_form("accounts/reset_password.html", form, email=pending["email"],
+                       new_account=True)
+
+
 @bp.get("/confirm/<token>")
 @no_store
 def confirm_email(token: str):
@@ -149,7 +168,8 @@ def reset_password(token: str):
         sessions.log_in(db.session, user)
         flash(_("Your password is saved, and you are logged in."), "success")
         return redirect(url_for("core.index"))
-    return render_form("accounts/reset_password.html", form, user=user)
+    return render_form("accounts/reset_password.html", form, email=user.email,
+                       new_account=user.password_hash is None)
 
 
 @bp.route("/profile", methods=["GET", "POST"])

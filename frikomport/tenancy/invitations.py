@@ -21,10 +21,10 @@ from frikomport.accounts.models import User
 from frikomport.accounts.passwords import hash_password
 from frikomport.accounts.services import check_password_policy, find_user_by_email, normalise_email
 from frikomport.audit.services import record
-from frikomport.db import utcnow
+from frikomport.db import lock_row, utcnow
 from frikomport.errors import DomainError
 from frikomport.notifications.services import queue_templated_email
-from frikomport.permissions import Permission, ensure
+from frikomport.permissions import Permission, can, ensure
 from frikomport.tenancy.models import Invitation, Membership, Organisation, Role
 from frikomport.tenancy.scoping import get_scoped, scoped
 from frikomport.urls import external_url
@@ -81,17 +81,43 @@ def withdraw(session: Session, actor, organisation: Organisation, invitation_id:
     session.delete(invitation)
 
 
+def _invalid() -> DomainError:
+    return DomainError(_("The invitation is invalid, has expired or has already been used. "
+                         "Ask the administrator for a new one."))
+
+
 def find(session: Session, token: str) -> Invitation:
     invitation = session.scalar(select(Invitation).where(
         Invitation.token_hash == _hash(token), Invitation.expires_at > utcnow()))
     if invitation is None:
-        raise DomainError(_("The invitation is invalid, has expired or has already been used. "
-                            "Ask the administrator for a new one."))
+        raise _invalid()
     return invitation
 
 
-def accept(session: Session, invitation: Invitation, user: User) -> Membership:
+def has_account(session: Session, invitation: Invitation) -> bool:
+    """Whether the invited address has an account one can log in to (an account that
+    never got a password is completed by :func:`accept_as_new_person`)."""
+    user = find_user_by_email(session, invitation.email)
+    return user is not None and user.password_hash is not None
+
+
+def _still_valid(session: Session, invitation_id: int) -> Invitation:
+    """The invitation, locked, if it can still be accepted: not used or withdrawn in the
+    meantime (a second click loses the race here), not expired, and its sender may
+    still manage members (a demoted admin's invitations die with the role)."""
+    invitation = lock_row(session, Invitation, invitation_id)
+    if invitation is None or invitation.expires_at <= utcnow():
+        raise _invalid()
+    inviter = session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
+    if inviter is None or not inviter.is_enabled or not can(
+            inviter, Permission.MANAGE_MEMBERS, invitation.organisation):
+        raise _invalid()
+    return invitation
+
+
+def accept(session: Session, invitation_id: int, user: User) -> Membership:
     """The invited person (logged in with the invited address) takes the role."""
+    invitation = _still_valid(session, invitation_id)
     if user.email != invitation.email:
         raise DomainError(_("This invitation was sent to another e-mail address."))
     organisation = invitation.organisation
@@ -109,18 +135,23 @@ def accept(session: Session, invitation: Invitation, user: User) -> Membership:
     return membership
 
 
-def accept_as_new_person(session: Session, invitation: Invitation, *, name: str,
-                         password: str) -> User:
-    """Create the account of an invited person who has none, and accept."""
-    if find_user_by_email(session, invitation.email) is not None:
+def accept_as_new_person(session: Session, invitation_id: int, *, name: str, password: str,
+                         locale: str) -> User:
+    """Create the account of an invited person who has none (or complete one that never
+    got a password: the link proves the address), and accept."""
+    invitation = _still_valid(session, invitation_id)
+    if has_account(session, invitation):
         raise DomainError(_("There is already an account with this address. "
                             "Log in to accept the invitation."))
     check_password_policy(password, invitation.email)
-    user = User(email=invitation.email, name=name.strip(), locale="nb",
-                password_hash=hash_password(password))
-    session.add(user)
+    user = find_user_by_email(session, invitation.email)
+    if user is None:
+        user = User(email=invitation.email, locale=locale)
+        session.add(user)
+    user.name = name.strip()
+    user.password_hash = hash_password(password)
     session.flush()
-    accept(session, invitation, user)
+    accept(session, invitation_id, user)
     return user
 
 

@@ -1,8 +1,10 @@
-"""Periodic upkeep that must happen even where nobody has set up cron.
+"""Periodic upkeep: purges and expiries (unconfirmed guests, login sessions,
+invitations, rate-limit counters).
 
-Every job is idempotent and safe to run from several processes at once, so the
-in-process thread (``HOUSEKEEPING_IN_PROCESS``, the embedded default) and
-``flask housekeeping run`` from cron may both be used.
+Every job is idempotent and safe to run from several processes at once. The embedded
+default runs them from a thread in the web process (``HOUSEKEEPING_IN_PROCESS``, on in
+development); production installs run ``flask housekeeping run`` from cron, and may
+also switch the thread on.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ disabling an account deletes them all.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -22,10 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from frikomport.accounts.models import LoginSession, User
 from frikomport.db import utcnow
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from frikomport.signing import digest
 
 
 def lifetime() -> timedelta:
@@ -36,7 +32,7 @@ def start(session: Session, user: User) -> str:
     """Create a session for ``user``; the secret is set on the user for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(LoginSession(user_id=user.id, token_hash=_hash(token), created_at=now,
+    session.add(LoginSession(user_id=user.id, token_hash=digest(token), created_at=now,
                              expires_at=now + lifetime()))
     user.login_token = token
     return token
@@ -65,7 +61,7 @@ def load(session: Session, token: str | None) -> User | None:
     if not token or len(token) > 100:
         return None
     row = session.scalar(select(LoginSession).options(joinedload(LoginSession.user))
-                         .where(LoginSession.token_hash == _hash(token),
+                         .where(LoginSession.token_hash == digest(token),
                                 LoginSession.expires_at > utcnow()))
     if row is None or not row.user.is_enabled:
         return None
@@ -75,14 +71,14 @@ def load(session: Session, token: str | None) -> User | None:
 
 def end(session: Session, token: str | None) -> None:
     if token:
-        session.execute(delete(LoginSession).where(LoginSession.token_hash == _hash(token)))
+        session.execute(delete(LoginSession).where(LoginSession.token_hash == digest(token)))
 
 
 def end_all(session: Session, user: User, keep: str | None = None) -> None:
     """End every session of ``user`` (except the one with the secret ``keep``)."""
     statement = delete(LoginSession).where(LoginSession.user_id == user.id)
     if keep:
-        statement = statement.where(LoginSession.token_hash != _hash(keep))
+        statement = statement.where(LoginSession.token_hash != digest(keep))
     session.execute(statement)
 
 

@@ -50,6 +50,7 @@ def _too_many_attempts(seconds: int):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@no_store  # ?next= may carry a signed link (an invitation)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))

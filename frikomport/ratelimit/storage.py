@@ -11,7 +11,6 @@ PostgreSQL, so concurrent hits cannot lose counts.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 
@@ -21,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from frikomport.extensions import db
 from frikomport.ratelimit.models import RateLimitCounter
+from frikomport.signing import digest
 
 SCHEME = "frikomport-db"
 _UPSERT = text("""
@@ -53,9 +53,6 @@ def _engine() -> Engine:
         return _engines[key]
 
 
-def _hashed(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
 
 class DatabaseStorage(Storage):
     """``RATELIMIT_STORAGE_URI=frikomport-db://`` (the default)."""
@@ -69,12 +66,12 @@ class DatabaseStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         with _engine().begin() as connection:
-            return connection.execute(_UPSERT, {"key": _hashed(key), "amount": amount,
+            return connection.execute(_UPSERT, {"key": digest(key), "amount": amount,
                                                 "expires": now + expiry, "now": now}).scalar()
 
     def _row(self, key: str):
         with _engine().connect() as connection:
-            row = connection.execute(_READ, {"key": _hashed(key)}).first()
+            row = connection.execute(_READ, {"key": digest(key)}).first()
         return row if row is not None and row.expires_at > time.time() else None
 
     def get(self, key: str) -> int:
@@ -97,7 +94,7 @@ class DatabaseStorage(Storage):
     def clear(self, key: str) -> None:
         with _engine().begin() as connection:
             connection.execute(delete(RateLimitCounter).where(
-                RateLimitCounter.key == _hashed(key)))
+                RateLimitCounter.key == digest(key)))
 
 
 def purge_expired(session) -> int:

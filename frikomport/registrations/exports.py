@@ -27,9 +27,10 @@ def _row(registration: Registration, state_labels: dict) -> list[str]:
 
 def _safe_cell(value: str) -> str:
     """Whatever was stored, a cell is plain text: control characters (which spreadsheets
-    refuse) are removed, and a leading =, +, - or @ is made literal (formula injection)."""
+    refuse) are removed, and a leading =, +, -, @, tab or line break is made literal
+    (formula injection)."""
     value = clean_text(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\n") else value
 
 
 def to_csv(registrations: list[Registration], state_labels: dict) -> bytes:

@@ -88,10 +88,6 @@ class Registration(db.Model):
         return self.state not in ENDED_STATES
 
     @property
-    def is_unconfirmed_guest(self) -> bool:
-        return self.user_id is None and self.email_confirmed_at is None
-
-    @property
     def employer_label(self) -> str:
         return self.employer.name if self.employer else self.employer_name
 

@@ -8,7 +8,6 @@ about the account until the person has accepted.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -25,13 +24,10 @@ from frikomport.db import lock_row, utcnow
 from frikomport.errors import DomainError
 from frikomport.notifications.services import queue_templated_email
 from frikomport.permissions import Permission, can, ensure
+from frikomport.signing import digest
 from frikomport.tenancy.models import Invitation, Membership, Organisation, Role
 from frikomport.tenancy.scoping import get_scoped, scoped
 from frikomport.urls import external_url
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _lifetime() -> timedelta:
@@ -51,7 +47,7 @@ def invite(session: Session, actor, organisation: Organisation, *, email: str, n
                                              Invitation.email == email))
     token = secrets.token_urlsafe(32)
     invitation = Invitation(organisation_id=organisation.id, email=email, name=name.strip(),
-                            role=role, token_hash=_hash(token), invited_by_id=actor.id,
+                            role=role, token_hash=digest(token), invited_by_id=actor.id,
                             expires_at=utcnow() + _lifetime())
     session.add(invitation)
     session.flush()
@@ -88,7 +84,7 @@ def _invalid() -> DomainError:
 
 def find(session: Session, token: str) -> Invitation:
     invitation = session.scalar(select(Invitation).where(
-        Invitation.token_hash == _hash(token), Invitation.expires_at > utcnow()))
+        Invitation.token_hash == digest(token), Invitation.expires_at > utcnow()))
     if invitation is None:
         raise _invalid()
     return invitation

@@ -188,7 +188,9 @@ def register_request_hooks(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security",
                 f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains")
-        if current_user.is_authenticated and request.endpoint != "static":
-            # Personal pages must not linger in shared caches or the back/forward cache.
+        # Personal pages must not linger in shared caches or the back/forward cache.
+        # (/healthz is skipped: while the database is down it must answer 503, and
+        # looking up the logged-in person would fail.)
+        if request.endpoint not in ("static", "core.healthz") and current_user.is_authenticated:
             response.headers["Cache-Control"] = "private, no-store"
         return response

@@ -37,6 +37,14 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; the first when the variable is unset."""
+    value = (env.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _instance_secret_key(instance_dir: Path) -> str:
     """Load (or create once) a random development key kept in the instance folder.
 
@@ -128,6 +136,20 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "REMINDER_DAYS": _int(env, "REMINDER_DAYS", 2),
         # Guest registrations whose e-mail address is not confirmed are deleted after this.
         "GUEST_CONFIRM_HOURS": _int(env, "GUEST_CONFIRM_HOURS", 48),
+        # Retention (frikomport/privacy/retention.py), counted from the end of the course,
+        # the sending of an e-mail or the audit event.
+        "RETENTION_COMMENT_MONTHS": _int(env, "RETENTION_COMMENT_MONTHS", 12),
+        "RETENTION_PARTICIPANT_YEARS": _int(env, "RETENTION_PARTICIPANT_YEARS", 5),
+        "RETENTION_OUTBOX_DAYS": _int(env, "RETENTION_OUTBOX_DAYS", 30),
+        "RETENTION_AUDIT_MONTHS": _int(env, "RETENTION_AUDIT_MONTHS", 12),
+        # Privacy notice (/privacy): who is responsible for the personal data of this
+        # install. Empty values are shown as "not filled in yet", never invented.
+        "PRIVACY_CONTROLLER_NAME": env.get("PRIVACY_CONTROLLER_NAME", "").strip(),
+        "PRIVACY_CONTROLLER_ADDRESS": env.get("PRIVACY_CONTROLLER_ADDRESS", "").strip(),
+        "PRIVACY_CONTACT_EMAIL": env.get("PRIVACY_CONTACT_EMAIL", "").strip(),
+        "PRIVACY_DPO_EMAIL": env.get("PRIVACY_DPO_EMAIL", "").strip(),
+        "PRIVACY_OPERATOR_ROLE": _choice(env, "PRIVACY_OPERATOR_ROLE",
+                                         ("controller", "processor")),
         # Housekeeping (purges, expiries) from a thread in the web process, every N seconds.
         "HOUSEKEEPING_IN_PROCESS": _bool(env.get("HOUSEKEEPING_IN_PROCESS"), not production),
         "HOUSEKEEPING_SECONDS": _int(env, "HOUSEKEEPING_SECONDS", 600),

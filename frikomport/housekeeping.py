@@ -1,5 +1,5 @@
-"""Periodic upkeep: purges and expiries (unconfirmed guests, login sessions,
-invitations, rate-limit counters).
+"""Periodic upkeep: purges and expiries (the retention rules for personal data, login
+sessions, invitations, rate-limit counters).
 
 Every job is idempotent and safe to run from several processes at once. The embedded
 default runs them from a thread in the web process (``HOUSEKEEPING_IN_PROCESS``, on in
@@ -12,23 +12,23 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
+from frikomport.db import utcnow
 from frikomport.extensions import db
+from frikomport.privacy import retention
 
 log = logging.getLogger(__name__)
 
 
-def _unconfirmed_guests(session: Session) -> int:
-    from frikomport.registrations.services import purge_unconfirmed_guests
-
-    hours = current_app.config["GUEST_CONFIRM_HOURS"]
-    return purge_unconfirmed_guests(session, timedelta(hours=hours))
+def _now(rule: Callable[[Session, datetime], int]) -> Callable[[Session], int]:
+    """A retention rule (see :mod:`frikomport.privacy.retention`) applied as of now."""
+    return lambda session: rule(session, utcnow())
 
 
 def _login_sessions(session: Session) -> int:
@@ -50,7 +50,7 @@ def _rate_limit_counters(session: Session) -> int:
 
 
 JOBS: dict[str, Callable[[Session], int]] = {
-    "unconfirmed guest registrations": _unconfirmed_guests,
+    **{name: _now(rule) for name, rule in retention.RULES.items()},
     "expired login sessions": _login_sessions,
     "expired invitations": _invitations,
     "expired rate-limit counters": _rate_limit_counters,

@@ -67,6 +67,10 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.courses.admin_views import bp as course_admin_bp
     from frikomport.courses.views import bp as courses_bp
     from frikomport.courses.views import feeds_bp
+    from frikomport.privacy.deletion_views import bp as account_deletion_bp
+    from frikomport.privacy.guest_views import bp as guest_data_bp
+    from frikomport.privacy.my_data_views import bp as my_data_bp
+    from frikomport.privacy.notice_views import bp as privacy_notice_bp
     from frikomport.registrations.admin_views import bp as participants_bp
     from frikomport.registrations.views import bp as registrations_bp
     from frikomport.search.views import bp as search_bp
@@ -74,7 +78,8 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.tenancy.views import bp as tenancy_bp
 
     for blueprint in (core_bp, accounts_bp, tenancy_bp, invitations_bp, admin_bp, courses_bp,
-                      feeds_bp, course_admin_bp, registrations_bp, participants_bp, search_bp):
+                      feeds_bp, course_admin_bp, registrations_bp, participants_bp, search_bp,
+                      privacy_notice_bp, my_data_bp, account_deletion_bp, guest_data_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 
@@ -96,11 +101,12 @@ def register_cli(app: Flask) -> None:
     from frikomport.demo.cli import demo_cli
     from frikomport.housekeeping import housekeeping_cli
     from frikomport.notifications.cli import outbox_cli
+    from frikomport.privacy.cli import privacy_cli
     from frikomport.registrations.cli import registrations_cli, reminders_cli
     from frikomport.search.cli import search_cli
 
     for group in (users_cli, demo_cli, outbox_cli, courses_cli, reminders_cli,
-                  registrations_cli, search_cli, housekeeping_cli):
+                  registrations_cli, search_cli, housekeeping_cli, privacy_cli):
         app.cli.add_command(group)
 
 

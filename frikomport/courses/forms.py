@@ -111,6 +111,10 @@ class CourseForm(Form):
         description=_l("Empty: until the course starts. Organisers can always cancel."))
     allow_guests = BooleanField(_l("People without an account may register as guests"))
     requires_approval = BooleanField(_l("The organiser approves each registration"))
+    ask_for_comment = BooleanField(
+        _l("Participants may write a comment when they register"), default=True,
+        description=_l("Turn it off when you do not need to know anything beyond name and "
+                       "employer: then nobody is asked, and nothing is stored."))
 
     def validate_reserved_seats(self, field):
         if self.capacity.data is not None and field.data and field.data > self.capacity.data:
@@ -170,6 +174,7 @@ def course_data(form: CourseForm) -> CourseData:
         registration_closes_at=naive_local_to_utc(form.registration_closes_at.data),
         visibility=Visibility(form.visibility.data), allow_guests=form.allow_guests.data,
         requires_approval=form.requires_approval.data,
+        ask_for_comment=form.ask_for_comment.data,
         cancellation_deadline=naive_local_to_utc(form.cancellation_deadline.data),
         sessions=sessions,
     )
@@ -184,7 +189,8 @@ def fill_course_form(form: CourseForm, course: Course) -> None:
     """Show a course in the form, in Oslo time, with a few empty session rows to add more."""
     for name in ("title", "summary", "description", "target_group", "instructor",
                  "contact_name", "contact_email", "contact_phone", "price_nok", "capacity",
-                 "reserved_seats", "allow_guests", "requires_approval"):
+                 "reserved_seats", "allow_guests", "requires_approval",
+                 "ask_for_comment"):
         getattr(form, name).data = getattr(course, name)
     form.category.data = course.category_id
     form.service_area.data = course.service_area_id

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -115,6 +116,8 @@ class Course(db.Model):
     waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
     allow_guests: Mapped[bool] = mapped_column(Boolean, default=False)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Off: the registration forms have no comment field and posted comments are dropped.
+    ask_for_comment: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # After this, participants can no longer cancel themselves (organisers still can).
     cancellation_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(

@@ -56,6 +56,7 @@ class CourseData:
     visibility: Visibility = Visibility.REGION
     allow_guests: bool = False
     requires_approval: bool = False
+    ask_for_comment: bool = True
     cancellation_deadline: datetime | None = None
 
     @classmethod

@@ -9,6 +9,7 @@ from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 
 from frikomport.courses.services import get_course_for_management
+from frikomport.db import utcnow
 from frikomport.extensions import db
 from frikomport.forms import Form
 from frikomport.permissions import Permission, ensure
@@ -79,32 +80,37 @@ def participant_action(course_id: int, registration_id: int, action: str):
 @bp.get(f"{BASE}.csv")
 def export_csv(course_id: int):
     course = _course(course_id)
-    body = exports.to_csv(services.participants(db.session, current_user, course), STATE_LABELS)
+    body = exports.to_csv(course, _listed(course, exports.CSV), STATE_LABELS, utcnow())
     return _download(body, "text/csv; charset=utf-8", f"deltakere-{course.id}.csv")
 
 
 @bp.get(f"{BASE}.xlsx")
 def export_xlsx(course_id: int):
     course = _course(course_id)
-    body = exports.to_xlsx(services.participants(db.session, current_user, course),
-                           STATE_LABELS, course.title)
+    body = exports.to_xlsx(course, _listed(course, exports.XLSX), STATE_LABELS, utcnow())
     return _download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      f"deltakere-{course.id}.xlsx")
-
-
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @bp.get(f"{BASE}/sign-in-sheet")
 def sign_in_sheet(course_id: int):
     course = _course(course_id)
-    seated = [r for r in services.participants(db.session, current_user, course)
-              if r.state in (RegistrationState.CONFIRMED, RegistrationState.ATTENDED)]
-    return render_template("registrations/sign_in_sheet.html", course=course,
-                           registrations=seated)
+    page = render_template("registrations/sign_in_sheet.html", course=course,
+                           registrations=_listed(course, exports.SIGN_IN_SHEET))
+    db.session.commit()  # the audit event; after rendering, which reads the loaded rows
+    return page
+
+
+def _listed(course, fmt: str) -> list:
+    """The participants for a download; the audit event is committed with the answer."""
+    return exports.participants_for_download(db.session, current_user, course, fmt)
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    db.session.commit()  # the audit event of the download
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.route(f"{BASE}/email", methods=["GET", "POST"])

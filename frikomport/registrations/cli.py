@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from frikomport.db import utcnow
 from frikomport.extensions import db
-from frikomport.registrations.services import (
-    purge_unconfirmed_guests,
-    release_reserved_seats,
-    send_reminders,
-)
+from frikomport.privacy import retention
+from frikomport.registrations.services import release_reserved_seats, send_reminders
 
 reminders_cli = AppGroup("reminders", help="Course reminders.")
 registrations_cli = AppGroup("registrations", help="Registration maintenance.")
@@ -40,7 +36,6 @@ def release_command() -> None:
 @registrations_cli.command("purge-unconfirmed")
 def purge_unconfirmed_command() -> None:
     """Delete guest registrations never confirmed within GUEST_CONFIRM_HOURS."""
-    hours = current_app.config["GUEST_CONFIRM_HOURS"]
-    count = purge_unconfirmed_guests(db.session, timedelta(hours=hours))
+    count = retention.unconfirmed_guests(db.session, utcnow())
     db.session.commit()
     click.echo(f"{count} unconfirmed guest registration(s) deleted.")

@@ -24,14 +24,17 @@ def _ics(registration: Registration) -> tuple[Attachment, ...]:
 def _send(session: Session, registration: Registration, template: str, with_ics=False,
           **context) -> None:
     course = registration.course
+    token = tokens.make(tokens.CANCEL, registration)
+    # Guests have no account and no "My data": every e-mail links to their registration.
+    guest_data_url = (external_url("guest_data.registration", token=token)
+                      if registration.user_id is None else None)
     queue_templated_email(
         session, registration.email, template, _locale(registration),
         attachments=_ics(registration) if with_ics else (),
         registration=registration, course=course,
         course_url=external_url("courses.detail", course_id=course.id),
-        cancel_url=external_url("registrations.cancel_by_link",
-                                token=tokens.make(tokens.CANCEL, registration)),
-        **context)
+        cancel_url=external_url("registrations.cancel_by_link", token=token),
+        guest_data_url=guest_data_url, **context)
 
 
 def confirmed(session: Session, registration: Registration, promoted: bool = False) -> None:

@@ -8,7 +8,10 @@ from frikomport.forms import Form, strip
 class RegisterForm(Form):
     comment = TextAreaField(_l("Comment to the organiser"),
                             validators=[Optional(), Length(max=2000)],
-                            description=_l("For example allergies or needs for adaptation."))
+                            description=_l("The organiser of the course reads it. Do not write "
+                                           "health information, such as allergies, unless the "
+                                           "course needs it (for example because a meal is "
+                                           "served)."))
 
 
 class GuestRegisterForm(RegisterForm):

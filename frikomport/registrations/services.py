@@ -118,6 +118,12 @@ def _promote_waiting(session: Session, course: Course, actor, now: datetime) -> 
 
 # Registering -----------------------------------------------------------------------------
 
+def _comment(course: Course, comment: str) -> str:
+    """What is stored of the comment: nothing when the organiser does not ask for one
+    (a hand-made request may still send it)."""
+    return comment.strip()[:2000] if course.ask_for_comment else ""
+
+
 def register_member(session: Session, user, course_id: int, comment: str = "") -> Registration:
     """One-click registration for a logged-in member of any organisation."""
     now = utcnow()
@@ -136,7 +142,7 @@ def register_member(session: Session, user, course_id: int, comment: str = "") -
     registration = Registration(
         organisation_id=course.organisation_id, course=course, user=user, name=user.name,
         email=user.email, phone=user.phone, employer_organisation_id=employer.id,
-        employer_name=employer.name, comment=comment.strip()[:2000])
+        employer_name=employer.name, comment=_comment(course, comment))
     _place_or_await_approval(session, registration, user, now, "")
     return registration
 
@@ -161,7 +167,7 @@ def register_guest(session: Session, course_id: int, *, name: str, email: str, p
     registration = Registration(
         organisation_id=course.organisation_id, course=course, name=name.strip(),
         email=email, phone=phone.strip(), employer_name=employer_name.strip(),
-        comment=comment.strip()[:2000])
+        comment=_comment(course, comment))
     engine.transition(session, registration, State.PENDING, None,
                       "awaiting e-mail confirmation")
     _store(session, registration)
@@ -208,6 +214,17 @@ def _cancel(session: Session, registration: Registration, actor, *, by_organiser
     emails.cancelled(session, registration, by_organiser)
     if held_seat:
         _promote_waiting(session, registration.course, actor, now)
+
+
+def cancel_for_leaving(session: Session, registration_id: int, actor) -> int:
+    """Cancel an active registration because its person's account is being deleted (no
+    deadline applies; the waiting list moves up as for any cancellation). 1 if done."""
+    registration = _locked_registration(session, registration_id)
+    if not registration.is_active or registration.state in (State.ATTENDED, State.NO_SHOW):
+        return 0
+    _cancel(session, registration, actor, by_organiser=True,
+            note="the participant's account was deleted")
+    return 1
 
 
 def cancel_own(session: Session, user, registration_id: int) -> Registration:
@@ -382,21 +399,6 @@ def send_reminders(session: Session, days_before: int, now: datetime | None = No
     for registration in due:
         emails.reminder(session, registration)
         registration.reminder_sent_at = now
-        count += 1
-    return count
-
-
-def purge_unconfirmed_guests(session: Session, max_age: timedelta,
-                             now: datetime | None = None) -> int:
-    """Delete guest registrations whose address was never confirmed (they hold no seat
-    and block nobody, but they are personal data kept for no purpose)."""
-    cutoff = (now or utcnow()) - max_age
-    stale = session.scalars(select(Registration).where(
-        Registration.user_id.is_(None), Registration.email_confirmed_at.is_(None),
-        Registration.state == State.PENDING, Registration.created_at < cutoff))
-    count = 0
-    for registration in stale:
-        session.delete(registration)
         count += 1
     return count
 

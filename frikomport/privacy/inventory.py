@@ -1,0 +1,110 @@
+"""Where the portal keeps data about a person: one :class:`Source` per kind of row.
+
+This is the single list that "My data" (and, later, account deletion) works from. Each
+source says which personal columns of its table it accounts for (``covers``); a test
+walks every table's columns and fails if one that holds a person — a reference to an
+account, an e-mail address or a phone number — is neither covered here nor listed in
+:data:`NOT_ABOUT_A_PERSON` with the reason, so a new model cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, cast, or_, select
+from sqlalchemy.sql import Select
+
+from frikomport.accounts.models import LoginSession, User
+from frikomport.audit.models import AuditEvent
+from frikomport.courses.models import Course
+from frikomport.notifications.models import OutboxMessage
+from frikomport.registrations.models import Registration, RegistrationEvent
+from frikomport.tenancy.models import Invitation, Membership
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str  # also the name of the section's CSV file in the download
+    title: Any  # lazy string
+    model: type
+    columns: tuple[str, ...]  # shown and exported
+    covers: tuple[str, ...]  # the table's personal columns this source accounts for
+    select: Callable[[User], Select]  # the person's rows
+    derived: Callable[[Any], dict] = field(default=lambda _row: {})  # e.g. names of ids
+
+
+def _your_registrations(user: User):
+    return select(Registration.id).where(
+        or_(Registration.user_id == user.id, Registration.email == user.email))
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("account", _l("Account"), User,
+           ("name", "email", "phone", "job_title", "locale", "is_enabled", "is_site_admin",
+            "email_confirmed_at", "created_at", "last_login_at"),
+           ("id", "email", "phone"),
+           lambda user: select(User).where(User.id == user.id),
+           lambda user: {"employer": user.home_organisation.name if user.home_organisation
+                         else "",
+                         "personal_calendar_link": user.calendar_token is not None}),
+    Source("memberships", _l("Memberships"), Membership, ("role", "created_at"), ("user_id",),
+           lambda user: select(Membership).where(Membership.user_id == user.id),
+           lambda membership: {"organisation": membership.organisation.name}),
+    Source("registrations", _l("Registrations"), Registration,
+           ("state", "name", "email", "phone", "employer_name", "comment", "created_at",
+            "email_confirmed_at", "updated_at"),
+           ("user_id", "email", "phone"),
+           lambda user: select(Registration).where(Registration.id.in_(
+               _your_registrations(user))).order_by(Registration.created_at),
+           lambda registration: {"course": registration.course.title,
+                                 "host": registration.course.organisation.name}),
+    Source("registration_history", _l("Registration history"), RegistrationEvent,
+           ("registration_id", "from_state", "to_state", "note", "created_at"), ("actor_id",),
+           lambda user: select(RegistrationEvent).where(or_(
+               RegistrationEvent.registration_id.in_(_your_registrations(user)),
+               RegistrationEvent.actor_id == user.id)).order_by(RegistrationEvent.created_at),
+           lambda event: {"changed_by": event.actor.name if event.actor else ""}),
+    Source("courses", _l("Courses you created or are the contact for"), Course,
+           ("title", "state", "contact_name", "contact_email", "contact_phone", "created_at"),
+           ("created_by_id", "contact_email", "contact_phone"),
+           lambda user: select(Course).where(or_(Course.created_by_id == user.id,
+                                                 Course.contact_email == user.email))),
+    Source("invitations", _l("Invitations"), Invitation,
+           ("email", "name", "role", "created_at", "expires_at"), ("email", "invited_by_id"),
+           lambda user: select(Invitation).where(or_(Invitation.email == user.email,
+                                                     Invitation.invited_by_id == user.id)),
+           lambda invitation: {"organisation": invitation.organisation.name}),
+    Source("emails", _l("E-mails sent to you"), OutboxMessage,
+           ("subject", "body_text", "status", "created_at", "sent_at"), ("to_address",),
+           lambda user: select(OutboxMessage).where(OutboxMessage.to_address == user.email)
+           .order_by(OutboxMessage.created_at)),
+    Source("audit_log", _l("Audit log entries by or about you"), AuditEvent,
+           ("action", "object_type", "object_id", "details", "created_at"), ("actor_id",),
+           lambda user: select(AuditEvent).where(or_(
+               AuditEvent.actor_id == user.id,
+               (AuditEvent.object_type == "user") & (AuditEvent.object_id == user.id),
+               cast(AuditEvent.details, String).contains(user.email)))
+           .order_by(AuditEvent.created_at)),
+    Source("login_sessions", _l("Logged-in devices"), LoginSession,
+           ("created_at", "expires_at"), ("user_id",),
+           lambda user: select(LoginSession).where(LoginSession.user_id == user.id)),
+)
+
+# Personal-looking columns that do not describe a person, and why.
+NOT_ABOUT_A_PERSON: dict[tuple[str, str], str] = {
+    ("organisation", "contact_email"): "the organisation's public contact address",
+    ("organisation", "contact_phone"): "the organisation's public telephone number",
+}
+
+
+def is_personal_column(column) -> bool:
+    """A column that refers to an account or holds an e-mail address or phone number."""
+    refers_to_account = any(key.column.table.name == "user_account"
+                            for key in column.foreign_keys)
+    name = column.name
+    return (refers_to_account or name in ("email", "phone", "to_address")
+            or name.endswith(("_email", "_phone"))
+            or (column.table.name == "user_account" and name == "id"))

@@ -1,0 +1,207 @@
+"""Retention: how long personal data is kept, and the purge that applies the rules.
+
+Each rule is a function ``(session, now) -> int`` that returns how many rows it changed
+or deleted; the periods come from the app config (``RETENTION_*``,
+``GUEST_CONFIRM_HOURS``). Every rule selects only rows that still hold what it removes,
+so running it again changes nothing: the rules are idempotent and safe to run from cron
+and from the in-process housekeeping at the same time. The caller commits.
+
+What is kept for statistics: a registration of a long-ended course stays as a row with
+its course, organisation, employer organisation, state and dates; only what says *who*
+it was is emptied.
+"""
+
+from __future__ import annotations
+
+import calendar
+import ipaddress
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import String, and_, cast, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from frikomport.audit.models import AuditEvent
+from frikomport.courses.models import Course
+from frikomport.db import utcnow
+from frikomport.notifications.models import OutboxMessage, OutboxStatus
+from frikomport.registrations.models import Registration, RegistrationEvent, RegistrationState
+
+log = logging.getLogger(__name__)
+
+REMOVED = "[removed]"  # stands in for an address removed from the audit log
+
+# What an anonymised registration holds instead of the person (columns are NOT NULL).
+ANONYMOUS = {"user_id": None, "name": "", "email": "", "phone": "", "comment": "",
+             "employer_name": "", "email_confirmed_at": None}
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months earlier (31 March − 1 → 28/29 Feb)."""
+    year, month0 = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
+    return moment.replace(year=year, month=month0 + 1, day=day)
+
+
+def _setting(name: str) -> int:
+    return current_app.config[name]
+
+
+def _of_courses_ended_before(cutoff: datetime):
+    """Registrations of courses whose last session ended before ``cutoff`` (a course
+    without sessions has not ended)."""
+    return Registration.course_id.in_(select(Course.id).where(Course.ends_at < cutoff))
+
+
+def _execute(session: Session, statement) -> int:
+    return session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
+# Rules ---------------------------------------------------------------------------------
+
+def unconfirmed_guests(session: Session, now: datetime) -> int:
+    """Guest registrations never confirmed within GUEST_CONFIRM_HOURS are deleted (they
+    hold no seat and block nobody, but they are personal data kept for no purpose).
+    Anonymised registrations (no address at all) look alike but are statistics, and
+    stay."""
+    cutoff = now - timedelta(hours=_setting("GUEST_CONFIRM_HOURS"))
+    return _execute(session, delete(Registration).where(
+        Registration.user_id.is_(None), Registration.email_confirmed_at.is_(None),
+        Registration.email != "", Registration.state == RegistrationState.PENDING,
+        Registration.created_at < cutoff))
+
+
+def comments_and_phones(session: Session, now: datetime) -> int:
+    """Comments and phone numbers are only needed to run the course: emptied
+    RETENTION_COMMENT_MONTHS after it ended. (Registration events hold no free text
+    from participants, only the portal's own notes; see :func:`participants`.)"""
+    cutoff = months_before(now, _setting("RETENTION_COMMENT_MONTHS"))
+    return _execute(session, update(Registration).where(
+        _of_courses_ended_before(cutoff),
+        or_(Registration.comment != "", Registration.phone != ""),
+    ).values(comment="", phone=""))
+
+
+def participants(session: Session, now: datetime) -> int:
+    """Registrations of courses that ended RETENTION_PARTICIPANT_YEARS ago are anonymised.
+
+    Kept: course, organisation, employer organisation, state, dates (the statistics).
+    Emptied: the account link, name, e-mail, phone, comment, employer name, and the
+    e-mail confirmation time. Without both an account and a confirmed address a row is
+    outside the "one active registration per address" index, so any number of
+    anonymised rows can share the empty address. Their history keeps its state changes
+    but loses who made them and the notes.
+    """
+    cutoff = months_before(now, 12 * _setting("RETENTION_PARTICIPANT_YEARS"))
+    ended = _of_courses_ended_before(cutoff)
+    _execute(session, update(RegistrationEvent).where(
+        RegistrationEvent.registration_id.in_(select(Registration.id).where(ended)),
+        or_(RegistrationEvent.actor_id.is_not(None), RegistrationEvent.note != ""),
+    ).values(actor_id=None, note=""))
+    not_yet_anonymous = or_(*(
+        getattr(Registration, column).is_not(None) if value is None
+        else getattr(Registration, column) != value
+        for column, value in ANONYMOUS.items()))
+    return _execute(session, update(Registration).where(ended, not_yet_anonymous)
+                    .values(**ANONYMOUS))
+
+
+def outbox_messages(session: Session, now: datetime) -> int:
+    """Sent messages RETENTION_OUTBOX_DAYS after sending, and failed ones as long after
+    their last attempt, are deleted with their attachments.
+
+    Deleted rather than emptied: a message is its address, subject, body (with
+    personal links) and attachments (.ics files); with those gone nothing useful is
+    left, and an emptied failed message would still offer a "retry" that sends nothing
+    to nobody. Pending messages are never touched. Attachments go by ON DELETE CASCADE.
+    """
+    cutoff = now - timedelta(days=_setting("RETENTION_OUTBOX_DAYS"))
+    return _execute(session, delete(OutboxMessage).where(or_(
+        and_(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < cutoff),
+        # A failed message keeps the due time of its last attempt.
+        and_(OutboxMessage.status == OutboxStatus.FAILED,
+             OutboxMessage.next_attempt_at < cutoff),
+    )))
+
+
+def audit_addresses(session: Session, now: datetime) -> int:
+    """E-mail and IP addresses in audit details are replaced RETENTION_AUDIT_MONTHS after
+    the event; who did what to which object, and when, stays.
+
+    Values are recognised by what they look like, not by their key, so a new caller of
+    ``audit.services.record`` cannot leak an address past the retention period.
+    """
+    cutoff = months_before(now, _setting("RETENTION_AUDIT_MONTHS"))
+    count = 0
+    for event in session.scalars(select(AuditEvent).where(
+            AuditEvent.created_at < cutoff, _may_hold_address(AuditEvent.details))):
+        cleaned = scrub(event.details)
+        if cleaned != event.details:
+            event.details = cleaned
+            count += 1
+    return count
+
+
+# Addresses in audit details ---------------------------------------------------------------
+
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
+_IP_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*(?![\w:])")
+
+
+def _may_hold_address(details):
+    """A cheap SQL pre-filter that every e-mail or IP address in the JSON text passes:
+    an @, a dotted quad, or an IPv6 address (either with "::" or with seven colons)."""
+    text = cast(details, String)
+    return or_(text.like("%@%"), text.like("%.%.%.%"), text.like("%::%"),
+               text.like("%:%:%:%:%:%:%:%"))
+
+
+def _ip_or_same(match: re.Match) -> str:
+    candidate = match.group().rstrip(".")
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return match.group()
+    return REMOVED + match.group()[len(candidate):]
+
+
+def scrub(value):
+    """``value`` (audit details: JSON) with every e-mail and IP address replaced."""
+    if isinstance(value, dict):
+        return {key: scrub(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    if isinstance(value, str):
+        return _IP_CANDIDATE.sub(_ip_or_same, _EMAIL.sub(REMOVED, value))
+    return value
+
+
+# Purge -----------------------------------------------------------------------------------
+
+RULES: dict[str, Callable[[Session, datetime], int]] = {
+    "unconfirmed guest registrations": unconfirmed_guests,
+    "registration comments and phone numbers": comments_and_phones,
+    "participants of ended courses anonymised": participants,
+    "outbox messages": outbox_messages,
+    "audit-log addresses": audit_addresses,
+}
+
+
+def purge(session: Session, now: datetime | None = None,
+          dry_run: bool = False) -> dict[str, int]:
+    """Apply every rule; return how many rows each changed or deleted. The caller commits.
+
+    A dry run applies the very same statements inside a savepoint and rolls it back, so
+    its counts cannot drift from what a real run does.
+    """
+    now = now or utcnow()
+    savepoint = session.begin_nested() if dry_run else None
+    counts = {name: rule(session, now) for name, rule in RULES.items()}
+    if savepoint is not None:
+        savepoint.rollback()
+    for name, count in counts.items():
+        log.info("Retention%s: %s: %d", " (dry run)" if dry_run else "", name, count)
+    return counts

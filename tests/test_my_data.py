@@ -1,0 +1,101 @@
+"""My data: the export holds every kind of personal row, and no kind can be forgotten."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+
+from frikomport.audit.services import record
+from frikomport.extensions import db
+from frikomport.notifications.services import queue_email
+from frikomport.privacy.inventory import NOT_ABOUT_A_PERSON, SOURCES, is_personal_column
+from frikomport.registrations.models import RegistrationEvent, RegistrationState
+from frikomport.tenancy import invitations
+from frikomport.tenancy.models import Role
+from tests.factories import CourseFactory, OrganisationFactory, member, register
+
+
+def test_every_personal_column_of_every_table_is_in_the_inventory():
+    """A new model with a reference to an account, an e-mail address or a phone number
+    must be added to privacy.inventory (or explained in NOT_ABOUT_A_PERSON)."""
+    covered = {(source.model.__table__.name, column) for source in SOURCES
+               for column in source.covers}
+    personal = {(table.name, column.name) for table in db.metadata.sorted_tables
+                for column in table.columns if is_personal_column(column)}
+    forgotten = personal - covered - NOT_ABOUT_A_PERSON.keys()
+    assert not forgotten, f"personal columns not in privacy.inventory: {sorted(forgotten)}"
+    assert covered <= personal | {("user_account", "id")}, "a source covers a column " \
+        "that is not personal: fix its covers"
+
+
+@pytest.fixture
+def person(app):
+    """Someone with a row of every kind the inventory knows."""
+    home, other = OrganisationFactory(name="Hjemkommune"), OrganisationFactory(name="Vertskommune")
+    person = member(home, Role.ORGANISER, name="Petra Person", email="petra@example.org",
+                    phone="41234567", job_title="Sykepleier")
+    admin = member(other, Role.ADMIN, name="Anders Admin")
+    course = CourseFactory(organisation=other, title="Førstehjelp")
+    registration = register(course, person, RegistrationState.CONFIRMED, comment="Nøtteallergi")
+    db.session.add(RegistrationEvent(organisation_id=other.id, registration=registration,
+                                     actor_id=person.id, from_state=None, to_state="confirmed"))
+    own_course = CourseFactory(organisation=home, title="Eget kurs", created_by_id=person.id,
+                               contact_email=person.email, contact_name=person.name)
+    register(own_course, admin, RegistrationState.WAITLISTED)
+    invitations.invite(db.session, admin, other, email=person.email, name="Petra",
+                       role=Role.EMPLOYEE)
+    queue_email(db.session, person.email, "Velkommen", "Hei Petra")
+    record(db.session, admin, "registration.changed", registration, other,
+           user=person.email)
+    db.session.commit()
+    return person
+
+
+def _download(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    return response
+
+
+def test_the_export_has_a_row_of_every_kind(client, login, person):
+    login(person)  # also makes a login session
+    data = json.loads(_download(client, "/me/data.json").data)
+    sections = data["sections"]
+    assert set(sections) == {source.key for source in SOURCES}
+    empty = [key for key, rows in sections.items() if not rows]
+    assert not empty, f"the fixture should give every section a row: {empty}"
+    assert sections["account"][0]["phone"] == "41234567"
+    assert sections["account"][0]["employer"] == "Hjemkommune"
+    [registration] = [r for r in sections["registrations"] if r["course"] == "Førstehjelp"]
+    assert registration["comment"] == "Nøtteallergi" and registration["state"] == "confirmed"
+    assert "Hei Petra" in {email["body_text"] for email in sections["emails"]}
+    assert any(entry["action"] == "registration.changed" for entry in sections["audit_log"])
+    assert "password_hash" not in json.dumps(data) and "token" not in json.dumps(data)
+
+
+def test_the_zip_holds_json_a_readable_page_and_csv_per_section(client, login, person):
+    login(person)
+    archive = zipfile.ZipFile(io.BytesIO(_download(client, "/me/data.zip").data))
+    names = set(archive.namelist())
+    assert {"data.json", "index.html", "registrations.csv", "account.csv"} <= names
+    page = archive.read("index.html").decode()
+    assert "Nøtteallergi" in page and "Petra Person" in page and '<html lang="nb"' in page
+    rows = list(csv.DictReader(io.StringIO(archive.read("registrations.csv").decode("utf-8-sig")),
+                               delimiter=";"))
+    assert {row["course"] for row in rows} == {"Førstehjelp"}
+
+
+def test_the_page_shows_every_section_and_is_only_for_the_person(client, login, person):
+    assert client.get("/me/data").status_code == 302  # log in first
+    login(person)
+    page = client.get("/me/data").text
+    for source in SOURCES:
+        assert f'id="section-{source.key}"' in page
+    assert "Nøtteallergi" in page and "Sykepleier" in page
+    assert "Anders Admin" not in page.split('id="section-account"')[1].split("</section>")[0]
+    assert "/me/data" in client.get("/profile").text

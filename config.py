@@ -142,6 +142,7 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "RETENTION_PARTICIPANT_YEARS": _int(env, "RETENTION_PARTICIPANT_YEARS", 5),
         "RETENTION_OUTBOX_DAYS": _int(env, "RETENTION_OUTBOX_DAYS", 30),
         "RETENTION_AUDIT_MONTHS": _int(env, "RETENTION_AUDIT_MONTHS", 12),
+        "RETENTION_DISABLED_MONTHS": _int(env, "RETENTION_DISABLED_MONTHS", 12),
         # Privacy notice (/privacy): who is responsible for the personal data of this
         # install. Empty values are shown as "not filled in yet", never invented.
         "PRIVACY_CONTROLLER_NAME": env.get("PRIVACY_CONTROLLER_NAME", "").strip(),

@@ -137,3 +137,34 @@ def test_a_guest_sees_and_deletes_their_registration_from_the_email(client):
     assert db.session.get(Registration, waiting.id).state == S.CONFIRMED  # promoted
     assert _text_values_holding(NAME, EMAIL, PHONE) == []
     assert client.get(path, follow_redirects=True).status_code == 200  # link now invalid
+
+
+def test_disabled_accounts_are_deleted_after_the_retention_period(app, client, login):
+    from datetime import timedelta
+
+    from frikomport.db import utcnow
+    from frikomport.privacy.retention import purge
+
+    person, *_ = _world()
+    lonely = OrganisationFactory()
+    last_admin = member(lonely, Role.ADMIN, name="Siste Sjef")
+    recent = UserFactory(name="Nylig Deaktivert")
+    login(UserFactory(is_site_admin=True))
+    for user in (person, last_admin, recent):
+        client.post(f"/admin/users/{user.id}/enabled", data={"enabled": "0"})
+    db.session.expire_all()
+    for user in (person, last_admin):
+        db.session.get(User, user.id).disabled_at = utcnow() - timedelta(days=400)
+    db.session.commit()
+
+    dry = purge(db.session, dry_run=True)
+    assert dry["disabled accounts deleted"] == 1
+    assert db.session.get(User, person.id) is not None  # a dry run deletes nothing
+    assert purge(db.session)["disabled accounts deleted"] == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(User, person.id) is None
+    assert db.session.get(User, last_admin.id) is not None  # its organisation needs it
+    assert db.session.get(User, recent.id) is not None
+    assert _text_values_holding(NAME, EMAIL, PHONE) == []
+    assert purge(db.session)["disabled accounts deleted"] == 0

@@ -257,7 +257,8 @@ def test_dry_run_counts_what_purge_does_which_then_has_nothing_left_to_do(app):
     assert planned == {"unconfirmed guest registrations": 1,
                        "registration comments and phone numbers": 6,
                        "participants of ended courses anonymised": 5,
-                       "outbox messages": 1, "audit-log addresses": 1}
+                       "outbox messages": 1, "audit-log addresses": 1,
+                       "disabled accounts deleted": 0}
 
     assert purge(db.session, now) == planned
     db.session.commit()

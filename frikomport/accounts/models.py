@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="nb")
     is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the account was disabled: it is deleted RETENTION_DISABLED_MONTHS later.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of password-reset links: rotating it makes every reset link already sent invalid.
     session_nonce: Mapped[str] = mapped_column(String(32), default=new_session_nonce)

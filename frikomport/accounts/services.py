@@ -231,6 +231,7 @@ def set_enabled(session: Session, actor, user_id: int, enabled: bool) -> User:
     if user.id == actor.id and not enabled:
         raise DomainError(_("You cannot disable your own account."))
     user.is_enabled = enabled
+    user.disabled_at = None if enabled else (user.disabled_at or utcnow())
     if not enabled:
         user.session_nonce = new_session_nonce()
         sessions.end_all(session, user)

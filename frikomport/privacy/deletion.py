@@ -23,7 +23,7 @@ from frikomport.db import lock_row, utcnow
 from frikomport.errors import DomainError
 from frikomport.notifications.models import OutboxMessage
 from frikomport.permissions import Permission, ensure
-from frikomport.privacy.retention import ANONYMOUS, REMOVED
+from frikomport.privacy.anonymous import ANONYMOUS, REMOVED
 from frikomport.registrations.models import Registration
 from frikomport.registrations.services import cancel_for_leaving
 from frikomport.tenancy.models import Invitation, Membership, Organisation, Role
@@ -95,10 +95,11 @@ def _without(value, traces: list[str]):
 def delete_person(session: Session, actor, user: User) -> int:
     """Delete ``user``'s account; return how many registrations were cancelled.
 
-    ``actor`` is the person themself or a site admin. The caller commits (and logs the
-    person out when they deleted themself).
+    ``actor`` is the person themself, a site admin, or None for the retention rule
+    that deletes long-disabled accounts. The caller commits (and logs the person out
+    when they deleted themself).
     """
-    if actor is not user:
+    if actor is not None and actor is not user:
         ensure(actor, Permission.MANAGE_TENANTS)
     _refuse_if_last_admin(session, user)
     cancelled = _cancel_future_registrations(session, user, actor)

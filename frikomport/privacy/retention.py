@@ -24,19 +24,17 @@ from flask import current_app
 from sqlalchemy import String, and_, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from frikomport.accounts.models import User
 from frikomport.audit.models import AuditEvent
 from frikomport.courses.models import Course
 from frikomport.db import utcnow
+from frikomport.errors import DomainError
 from frikomport.notifications.models import OutboxMessage, OutboxStatus
+from frikomport.privacy.anonymous import ANONYMOUS, REMOVED
+from frikomport.privacy.deletion import delete_person
 from frikomport.registrations.models import Registration, RegistrationEvent, RegistrationState
 
 log = logging.getLogger(__name__)
-
-REMOVED = "[removed]"  # stands in for an address removed from the audit log
-
-# What an anonymised registration holds instead of the person (columns are NOT NULL).
-ANONYMOUS = {"user_id": None, "name": "", "email": "", "phone": "", "comment": "",
-             "employer_name": "", "email_confirmed_at": None}
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -179,6 +177,24 @@ def scrub(value):
     return value
 
 
+def disabled_accounts(session: Session, now: datetime) -> int:
+    """Accounts disabled RETENTION_DISABLED_MONTHS ago are deleted as if their person had
+    deleted them. The last administrator of an organisation is skipped (and logged):
+    the organisation must get another one first."""
+    cutoff = months_before(now, _setting("RETENTION_DISABLED_MONTHS"))
+    count = 0
+    for user in session.scalars(select(User).where(
+            User.is_enabled.is_(False), User.disabled_at < cutoff)).all():
+        try:
+            with session.begin_nested():
+                delete_person(session, None, user)
+        except DomainError as refused:
+            log.warning("Retention: disabled account %s kept: %s", user.id, refused.message)
+            continue
+        count += 1
+    return count
+
+
 # Purge -----------------------------------------------------------------------------------
 
 RULES: dict[str, Callable[[Session, datetime], int]] = {
@@ -187,6 +203,7 @@ RULES: dict[str, Callable[[Session, datetime], int]] = {
     "participants of ended courses anonymised": participants,
     "outbox messages": outbox_messages,
     "audit-log addresses": audit_addresses,
+    "disabled accounts deleted": disabled_accounts,
 }
 
 

@@ -1,0 +1,10 @@
+"""What stands in for a person once their data is removed (shared by the retention
+rules and account deletion)."""
+
+REMOVED = "[removed]"  # stands in for an address, name or phone removed from a text
+
+# What an anonymised registration holds instead of the person (columns are NOT NULL).
+# Without an account and a confirmed address a row is outside the "one active
+# registration per address" index, so any number of them can share the empty address.
+ANONYMOUS = {"user_id": None, "name": "", "email": "", "phone": "", "comment": "",
+             "employer_name": "", "email_confirmed_at": None}

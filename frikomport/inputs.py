@@ -40,6 +40,14 @@ def single_line(value: str) -> str:
     return _WHITESPACE_RUN.sub(" ", clean_text(value)).strip()
 
 
+def spreadsheet_cell(value: str) -> str:
+    """Text for a CSV or XLSX cell, whatever was stored: control characters (which
+    spreadsheets refuse) are removed, and a leading =, +, -, @, tab or line break is
+    made literal (formula injection)."""
+    value = clean_text(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\n") else value
+
+
 def _clean_value(value):
     if isinstance(value, str):
         return clean_text(value)

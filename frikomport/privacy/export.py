@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from frikomport.accounts.models import User
 from frikomport.db import utcnow
-from frikomport.inputs import clean_text
+from frikomport.inputs import spreadsheet_cell
 from frikomport.privacy.inventory import SOURCES, Source
 
 # Readable names of the fields, for the page and the readable file.
@@ -74,10 +74,8 @@ def as_json(user: User, sections: list[Section]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, default=_plain)
 
 
-def _csv_cell(value) -> str:
-    """Plain text a spreadsheet will not run as a formula."""
-    text = clean_text("" if value is None else str(_plain(value)))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\n") else text
+def _cell(value) -> str:
+    return spreadsheet_cell("" if value is None else str(_plain(value)))
 
 
 def _as_csv(section: Section) -> str:
@@ -86,7 +84,7 @@ def _as_csv(section: Section) -> str:
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(names)
     for row in section.rows:
-        writer.writerow([_csv_cell(row.get(name)) for name in names])
+        writer.writerow([_cell(row.get(name)) for name in names])
     return "\ufeff" + buffer.getvalue()  # the BOM makes Excel read UTF-8
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from frikomport.audit.services import record
 from frikomport.courses.models import Course
-from frikomport.inputs import clean_text
+from frikomport.inputs import spreadsheet_cell
 from frikomport.registrations import services
 from frikomport.registrations.models import Registration, RegistrationState
 
@@ -63,14 +63,6 @@ def _columns(course: Course, state_labels: dict,
     return columns
 
 
-def _safe_cell(value: str) -> str:
-    """Whatever was stored, a cell is plain text: control characters (which spreadsheets
-    refuse) are removed, and a leading =, +, -, @, tab or line break is made literal
-    (formula injection)."""
-    value = clean_text(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\n") else value
-
-
 def to_csv(course: Course, registrations: list[Registration], state_labels: dict,
            now: datetime) -> bytes:
     columns = _columns(course, state_labels, now)
@@ -78,7 +70,7 @@ def to_csv(course: Course, registrations: list[Registration], state_labels: dict
     writer = csv.writer(buffer, delimiter=";")  # what Excel expects in Norway
     writer.writerow([heading for heading, _value, _width in columns])
     for registration in registrations:
-        writer.writerow([_safe_cell(value(registration)) for _h, value, _w in columns])
+        writer.writerow([spreadsheet_cell(value(registration)) for _h, value, _w in columns])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8
 
 
@@ -88,13 +80,13 @@ def to_xlsx(course: Course, registrations: list[Registration], state_labels: dic
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Participants")
-    sheet.append([_safe_cell(course.title)])
+    sheet.append([spreadsheet_cell(course.title)])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append([heading for heading, _value, _width in columns])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for registration in registrations:
-        sheet.append([_safe_cell(value(registration)) for _h, value, _w in columns])
+        sheet.append([spreadsheet_cell(value(registration)) for _h, value, _w in columns])
     for cell, (_heading, _value, width) in zip(sheet[2], columns, strict=True):
         sheet.column_dimensions[cell.column_letter].width = width
     sheet.freeze_panes = "A3"

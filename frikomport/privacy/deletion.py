@@ -23,14 +23,11 @@ from frikomport.db import lock_row, utcnow
 from frikomport.errors import DomainError
 from frikomport.notifications.models import OutboxMessage
 from frikomport.permissions import Permission, ensure
-from frikomport.privacy.anonymous import ANONYMOUS, REMOVED
+from frikomport.privacy.anonymous import ANONYMOUS, REMOVED, replace_in_strings
+from frikomport.privacy.inventory import persons_registrations
 from frikomport.registrations.models import Registration
 from frikomport.registrations.services import cancel_for_leaving
 from frikomport.tenancy.models import Invitation, Membership, Organisation, Role
-
-
-def _persons_registrations(user: User):
-    return or_(Registration.user_id == user.id, Registration.email == user.email)
 
 
 def _refuse_if_last_admin(session: Session, user: User) -> None:
@@ -51,7 +48,7 @@ def _refuse_if_last_admin(session: Session, user: User) -> None:
 def _cancel_future_registrations(session: Session, user: User, actor) -> int:
     now = utcnow()
     upcoming = session.scalars(select(Registration.id).join(Registration.course).where(
-        _persons_registrations(user), or_(Course.ends_at.is_(None), Course.ends_at > now)))
+        persons_registrations(user), or_(Course.ends_at.is_(None), Course.ends_at > now)))
     count = 0
     for registration_id in list(upcoming):
         count += cancel_for_leaving(session, registration_id, actor)
@@ -61,7 +58,7 @@ def _cancel_future_registrations(session: Session, user: User, actor) -> int:
 def _anonymise_registrations(session: Session, user: User) -> None:
     """What is left of the registrations is statistics. (The history's link to the
     person as actor goes with the account: the column is ``ON DELETE SET NULL``.)"""
-    session.execute(update(Registration).where(_persons_registrations(user))
+    session.execute(update(Registration).where(persons_registrations(user))
                     .values(**ANONYMOUS).execution_options(synchronize_session=False))
 
 
@@ -75,21 +72,17 @@ def _clear_the_rest(session: Session, email: str, name: str, phone: str) -> None
     details = cast(AuditEvent.details, String)
     for entry in session.scalars(select(AuditEvent).where(
             or_(*(details.contains(value) for value in traces)))):
-        entry.details = _without(entry.details, traces)
+        entry.details = replace_in_strings(entry.details,
+                                           lambda text: _without(text, traces))
     session.execute(delete(Invitation).where(Invitation.email == email))
     session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == email))
 
 
-def _without(value, traces: list[str]):
-    """Audit details (JSON) with the person's address, name and phone replaced."""
-    if isinstance(value, dict):
-        return {key: _without(item, traces) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_without(item, traces) for item in value]
-    if isinstance(value, str):
-        for trace in traces:
-            value = value.replace(trace, REMOVED)
-    return value
+def _without(text: str, traces: list[str]) -> str:
+    """``text`` with the person's address, name and phone replaced."""
+    for trace in traces:
+        text = text.replace(trace, REMOVED)
+    return text
 
 
 def delete_person(session: Session, actor, user: User) -> int:

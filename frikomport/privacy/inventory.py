@@ -36,9 +36,14 @@ class Source:
     derived: Callable[[Any], dict] = field(default=lambda _row: {})  # e.g. names of ids
 
 
+def persons_registrations(user: User):
+    """The person's registrations: by their account, or made as a guest with their
+    address."""
+    return or_(Registration.user_id == user.id, Registration.email == user.email)
+
+
 def _your_registrations(user: User):
-    return select(Registration.id).where(
-        or_(Registration.user_id == user.id, Registration.email == user.email))
+    return select(Registration.id).where(persons_registrations(user))
 
 
 SOURCES: tuple[Source, ...] = (

@@ -30,7 +30,7 @@ from frikomport.courses.models import Course
 from frikomport.db import utcnow
 from frikomport.errors import DomainError
 from frikomport.notifications.models import OutboxMessage, OutboxStatus
-from frikomport.privacy.anonymous import ANONYMOUS, REMOVED
+from frikomport.privacy.anonymous import ANONYMOUS, REMOVED, replace_in_strings
 from frikomport.privacy.deletion import delete_person
 from frikomport.registrations.models import Registration, RegistrationEvent, RegistrationState
 
@@ -168,13 +168,8 @@ def _ip_or_same(match: re.Match) -> str:
 
 def scrub(value):
     """``value`` (audit details: JSON) with every e-mail and IP address replaced."""
-    if isinstance(value, dict):
-        return {key: scrub(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    if isinstance(value, str):
-        return _IP_CANDIDATE.sub(_ip_or_same, _EMAIL.sub(REMOVED, value))
-    return value
+    return replace_in_strings(
+        value, lambda text: _IP_CANDIDATE.sub(_ip_or_same, _EMAIL.sub(REMOVED, text)))
 
 
 def disabled_accounts(session: Session, now: datetime) -> int:

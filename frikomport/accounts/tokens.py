@@ -43,12 +43,7 @@ def make_signup_token(*, email: str, name: str, organisation_id: int, phone: str
 
 
 def load_signup(token: str, max_age: int) -> dict:
-    try:
-        data = serializer(SIGNUP).loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise InvalidToken(expired=True) from exc
-    except BadSignature as exc:
-        raise InvalidToken(expired=False) from exc
+    data, _signed_at = _loads(SIGNUP, token, max_age)
     if not isinstance(data, dict) or set(data) != set(SIGNUP_FIELDS):
         raise InvalidToken(expired=False)
     return data
@@ -60,15 +55,19 @@ class InvalidToken(Exception):
         self.expired = expired
 
 
-def load(purpose: str, token: str, max_age: int) -> tuple[dict, datetime]:
-    """Return the token's payload and when it was signed (aware UTC)."""
+def _loads(purpose: str, token: str, max_age: int):
+    """The payload and when it was signed (aware UTC), or InvalidToken."""
     try:
-        data, signed_at = serializer(purpose).loads(token, max_age=max_age,
-                                                     return_timestamp=True)
+        return serializer(purpose).loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired as exc:
         raise InvalidToken(expired=True) from exc
     except BadSignature as exc:
         raise InvalidToken(expired=False) from exc
+
+
+def load(purpose: str, token: str, max_age: int) -> tuple[dict, datetime]:
+    """Return the token's payload and when it was signed (aware UTC)."""
+    data, signed_at = _loads(purpose, token, max_age)
     if not isinstance(data, dict) or "uid" not in data:
         raise InvalidToken(expired=False)
     return data, signed_at

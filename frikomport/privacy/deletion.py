@@ -27,7 +27,8 @@ from frikomport.privacy.anonymous import ANONYMOUS, REMOVED, replace_in_strings
 from frikomport.privacy.inventory import persons_registrations
 from frikomport.registrations.models import Registration
 from frikomport.registrations.services import cancel_for_leaving
-from frikomport.tenancy.models import Invitation, Membership, Organisation, Role
+from frikomport.tenancy.models import Invitation, Organisation, Role
+from frikomport.tenancy.services import admin_count
 
 
 def _refuse_if_last_admin(session: Session, user: User) -> None:
@@ -35,11 +36,8 @@ def _refuse_if_last_admin(session: Session, user: User) -> None:
     for membership in list(user.memberships):
         if membership.role != Role.ADMIN:
             continue
-        lock_row(session, Organisation, membership.organisation_id)
-        admins = session.scalar(select(Membership.id).where(
-            Membership.organisation_id == membership.organisation_id,
-            Membership.role == Role.ADMIN, Membership.user_id != user.id).limit(1))
-        if admins is None:
+        organisation = lock_row(session, Organisation, membership.organisation_id)
+        if admin_count(session, organisation) <= 1:
             raise DomainError(_("%(name)s is the last administrator of %(organisation)s. "
                                 "Make someone else administrator first.",
                                 name=user.name, organisation=membership.organisation.name))

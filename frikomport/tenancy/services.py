@@ -80,7 +80,7 @@ def get_membership(session: Session, actor, organisation: Organisation,
     return get_scoped(session, Membership, organisation, membership_id)
 
 
-def _admin_count(session: Session, organisation: Organisation) -> int:
+def admin_count(session: Session, organisation: Organisation) -> int:
     query = select(func.count()).select_from(Membership).where(
         Membership.organisation_id == organisation.id, Membership.role == Role.ADMIN)
     return session.scalar(query) or 0
@@ -104,7 +104,7 @@ def _lock_for_member_change(session: Session, actor, membership: Membership) -> 
 
 
 def _guard_last_admin(session: Session, membership: Membership) -> None:
-    if membership.role == Role.ADMIN and _admin_count(session, membership.organisation) <= 1:
+    if membership.role == Role.ADMIN and admin_count(session, membership.organisation) <= 1:
         raise DomainError(_("An organisation must keep at least one administrator."))
 
 

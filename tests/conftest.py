@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 
 from frikomport import create_app
 from frikomport.extensions import db
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, OrganisationFactory
 
 # Keep anything the app writes by default (e.g. the development secret key) out of the repo.
 os.environ["FRIKOMPORT_DATA_DIR"] = tempfile.mkdtemp(prefix="frikomport-test-")
@@ -161,3 +161,13 @@ def login(client):
         return response
 
     return do_login
+
+
+@pytest.fixture
+def kongsberg(app):
+    return OrganisationFactory(slug="kongsberg", name="Kongsberg kommune")
+
+
+@pytest.fixture
+def flesberg(app):
+    return OrganisationFactory(slug="flesberg", name="Flesberg kommune")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from frikomport.extensions import db
 from frikomport.notifications.models import OutboxMessage
+from frikomport.tenancy.models import Membership
 
 LINK = re.compile(r"https://kurs\.example\.org/\S+")
 
@@ -24,3 +25,9 @@ def link_in(message: OutboxMessage, containing: str = "") -> str:
     found = [link for link in LINK.findall(message.body_text) if containing in link]
     assert len(found) == 1, message.body_text
     return found[0].removeprefix("https://kurs.example.org")
+
+
+def roles_of(organisation) -> dict:
+    """E-mail address → role of everyone in the organisation."""
+    return {m.user.email: m.role for m in db.session.scalars(
+        select(Membership).where(Membership.organisation_id == organisation.id))}

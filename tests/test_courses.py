@@ -27,11 +27,6 @@ from tests.factories import (
 
 
 @pytest.fixture
-def kongsberg(app):
-    return OrganisationFactory(slug="kongsberg", name="Kongsberg kommune")
-
-
-@pytest.fixture
 def organiser(kongsberg, login):
     user = member(kongsberg, Role.ORGANISER)
     login(user)

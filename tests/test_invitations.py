@@ -3,30 +3,14 @@
 import re
 import threading
 
-import pytest
 from sqlalchemy import select
 
 from frikomport.extensions import db
 from frikomport.tenancy.models import Invitation, Membership, Role
-from tests.factories import DEFAULT_PASSWORD, OrganisationFactory, UserFactory, member
-from tests.helpers import link_in, outbox
+from tests.factories import DEFAULT_PASSWORD, UserFactory, member
+from tests.helpers import link_in, outbox, roles_of
 
 NEW_PASSWORD = {"password": "mitt eget passord", "confirm": "mitt eget passord"}
-
-
-@pytest.fixture
-def kongsberg(app):
-    return OrganisationFactory(slug="kongsberg", name="Kongsberg kommune")
-
-
-@pytest.fixture
-def flesberg(app):
-    return OrganisationFactory(slug="flesberg", name="Flesberg kommune")
-
-
-def roles_of(organisation):
-    return {m.user.email: m.role for m in db.session.scalars(
-        select(Membership).where(Membership.organisation_id == organisation.id))}
 
 
 def flash(page: str) -> str:

@@ -5,7 +5,6 @@ Texts are checked in English (msgids), so that the tests do not depend on transl
 
 import io
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -22,11 +21,6 @@ from tests.factories import register as add_registration
 NOTICE_LINK = 'href="/privacy"'
 HEALTH_HINT = "Do not write health information"
 NOT_FILLED_IN = "Not filled in yet by the operator of this portal."
-
-
-@pytest.fixture
-def kongsberg(app):
-    return OrganisationFactory(slug="kongsberg", name="Kongsberg kommune")
 
 
 def in_english(client):

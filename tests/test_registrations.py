@@ -21,11 +21,6 @@ from tests.helpers import link_in, outbox
 
 
 @pytest.fixture
-def kongsberg(app):
-    return OrganisationFactory(slug="kongsberg", name="Kongsberg kommune")
-
-
-@pytest.fixture
 def notodden(app):
     return OrganisationFactory(slug="notodden", name="Notodden kommune")
 

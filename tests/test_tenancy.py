@@ -10,23 +10,9 @@ from frikomport.audit.models import AuditEvent
 from frikomport.errors import DomainError
 from frikomport.extensions import db
 from frikomport.tenancy import services
-from frikomport.tenancy.models import Membership, Role
-from tests.factories import OrganisationFactory, UserFactory, member
-
-
-@pytest.fixture
-def kongsberg(app):
-    return OrganisationFactory(slug="kongsberg", name="Kongsberg kommune")
-
-
-@pytest.fixture
-def flesberg(app):
-    return OrganisationFactory(slug="flesberg", name="Flesberg kommune")
-
-
-def roles_of(organisation):
-    return {m.user.email: m.role for m in db.session.scalars(
-        select(Membership).where(Membership.organisation_id == organisation.id))}
+from frikomport.tenancy.models import Role
+from tests.factories import UserFactory, member
+from tests.helpers import roles_of
 
 
 def test_organisation_page_is_public(client, kongsberg):
@@ -189,3 +175,4 @@ def test_service_refuses_bad_slug_and_duplicates(app):
     for slug in ["rollag", "Ugyldig slug", "admin"]:
         with pytest.raises(DomainError):
             services.create_organisation(db.session, site_admin, slug=slug, name="X")
+

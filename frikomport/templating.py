@@ -24,7 +24,13 @@ def month_label(value: str) -> str:
         return value
 
 
+def attributes(values: dict) -> dict:
+    """The HTML attributes that have a value: WTForms would write ``None`` as "None"."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["attributes"] = attributes
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["price"] = price
     app.jinja_env.filters["month_label"] = month_label

@@ -1,11 +1,13 @@
 """A live server on a migrated SQLite database, and Debian's Chromium driven by Playwright.
 
 Without /usr/bin/chromium the browser tests are skipped on a developer machine but fail
-in CI (CI=true), where `make test` installs it.
+in CI (CI=true), where `make test` installs it. One browser is shared by all browser
+tests (each test opens its own context).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -22,9 +24,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture
-def live_app(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path / 'browser.db'}", tmp_path, WTF_CSRF_ENABLED=True)
+@contextlib.contextmanager
+def migrated_app(data_dir: Path, **overrides):
+    """An app on a fresh, migrated SQLite database, inside its app context."""
+    app = make_app(f"sqlite:///{data_dir / 'browser.db'}", data_dir, WTF_CSRF_ENABLED=True,
+                   **overrides)
     with app.app_context():
         upgrade()
         yield app
@@ -32,17 +36,32 @@ def live_app(tmp_path):
         db.engine.dispose()
 
 
-@pytest.fixture
-def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+@contextlib.contextmanager
+def serving(app):
+    """The app on a real HTTP server in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 @pytest.fixture
+def live_app(tmp_path):
+    with migrated_app(tmp_path) as app:
+        yield app
+
+
+@pytest.fixture
+def live_server(live_app):
+    with serving(live_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
         if os.environ.get("CI"):

@@ -16,6 +16,7 @@ Request-level cleaning (NUL and control characters) is done before, in
 
 from __future__ import annotations
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form as PlainForm
@@ -74,12 +75,28 @@ class GuardedMeta:
         return unbound_field.bind(form=form, **options)
 
 
+def mark_page_invalid() -> None:
+    """Remember that this request refused what was sent: the page title then starts with
+    "Error:", the first thing a screen reader says after the page loads (WCAG 3.3.1)."""
+    g.page_has_errors = True
+
+
+def page_has_errors() -> bool:
+    return g.get("page_has_errors", False)
+
+
 class Form(FlaskForm):
     """Base of every form posted to the portal (CSRF-protected, guarded fields).
     Without fields it is the CSRF-only form behind buttons such as "Publish"."""
 
     class Meta(GuardedMeta):
         pass
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not valid:
+            mark_page_invalid()
+        return valid
 
 
 class RowForm(PlainForm):

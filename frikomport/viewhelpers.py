@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from frikomport.db import is_lock_conflict
 from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
 from frikomport.extensions import db
+from frikomport.forms import mark_page_invalid
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def run_service(form, action: Callable[[], Any]) -> Outcome:
         except DomainError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
+            mark_page_invalid()
             return Outcome(False)
         except (OperationalError, IntegrityError) as error:
             db.session.rollback()

@@ -16,6 +16,7 @@ from frikomport import (
 )
 from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
 from frikomport.extensions import babel, csrf, db, limiter, login_manager, migrate
+from frikomport.forms import page_has_errors
 from frikomport.i18n import app_languages, select_locale
 from frikomport.notifications import worker
 from frikomport.permissions import Permission, administered_organisations, can
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
             "back_office_organisations": lambda: administered_organisations(current_user),
             "languages": app_languages(),
             "current_locale": select_locale(),
+            "page_has_errors": page_has_errors,
         }
 
 

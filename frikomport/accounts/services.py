@@ -11,7 +11,7 @@ from frikomport.accounts import sessions, tokens
 from frikomport.accounts.models import User, new_session_nonce
 from frikomport.accounts.passwords import burn_time, hash_password, needs_rehash, verify_password
 from frikomport.audit.services import record
-from frikomport.db import utcnow
+from frikomport.db import lock_row, utcnow
 from frikomport.errors import DomainError, NotFoundError
 from frikomport.notifications.services import queue_templated_email
 from frikomport.permissions import Permission, ensure
@@ -68,26 +68,40 @@ def sign_up(session: Session, *, email: str, name: str, organisation: Organisati
 
 def pending_signup(session: Session, token: str) -> dict:
     """The sign-up a link carries, if it is valid and the account is not made yet."""
+    data = _signup_in(token)
+    _refuse_if_created(find_user_by_email(session, data["email"]))
+    return data
+
+
+def _signup_in(token: str) -> dict:
     try:
-        data = tokens.load_signup(token, current_app.config["EMAIL_CONFIRM_MAX_AGE"])
+        return tokens.load_signup(token, current_app.config["EMAIL_CONFIRM_MAX_AGE"])
     except tokens.InvalidToken as exc:
         raise DomainError(_("The link is invalid or has expired. Sign up again.")) from exc
-    existing = find_user_by_email(session, data["email"])
-    if existing is not None and existing.password_hash:
+
+
+def _refuse_if_created(user: User | None) -> None:
+    if user is not None and user.password_hash:
         raise DomainError(_("The account is already created. Log in, or choose a new "
                             "password if you have forgotten it."))
-    return data
 
 
 def finish_signup(session: Session, token: str, password: str) -> User:
     """Create the account from the link (which proves the address) and its password.
 
     An older account of the address that never got a password (e.g. invited before)
-    is completed instead of duplicated.
+    is completed instead of duplicated. The "already created" rule is checked on the
+    same read of the account that is then used: on PostgreSQL each statement sees what
+    others committed since the last one, so a second lookup could find an account a
+    simultaneous request had just made and quietly set its password again. An older
+    account is locked first, so two completions cannot both pass the rule.
     """
-    data = pending_signup(session, token)
-    check_password_policy(password, data["email"])
+    data = _signup_in(token)
     user = find_user_by_email(session, data["email"])
+    if user is not None:
+        user = lock_row(session, User, user.id)
+    _refuse_if_created(user)
+    check_password_policy(password, data["email"])
     if user is None:
         organisation = session.get(Organisation, data["org"])
         user = User(email=data["email"], name=data["name"], phone=data["phone"],

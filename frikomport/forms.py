@@ -12,20 +12,29 @@ Each field is bound through :meth:`GuardedMeta.bind_field`, which adds
 
 Request-level cleaning (NUL and control characters) is done before, in
 :mod:`frikomport.inputs`.
+
+A refused form is summarised at its top (:func:`error_summary`, shown by the
+``form_errors`` macro): one line per error, linked to the input it is about.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form as PlainForm
 from wtforms import (
+    FieldList,
+    FormField,
+    HiddenField,
     IntegerField,
     PasswordField,
     StringField,
     TextAreaField,
 )
+from wtforms import Form as PlainForm
 from wtforms.fields.datetime import DateField, DateTimeField, TimeField
 from wtforms.validators import NumberRange, ValidationError
 
@@ -85,6 +94,39 @@ def page_has_errors() -> bool:
     return g.get("page_has_errors", False)
 
 
+@dataclass(frozen=True)
+class SummaryLine:
+    """One error in the summary: its text, and the id of the input it is about (None when
+    it is about the whole form, such as a refused business rule)."""
+
+    text: str
+    target: str | None = None
+
+
+def error_summary(form) -> list[SummaryLine]:
+    """Every error of a form in page order: the form's own first, then each input's,
+    also those inside repeated rows, so each can be linked to (WCAG 3.3.1)."""
+    lines = [SummaryLine(str(message)) for message in form.form_errors]
+    for field in form:
+        lines += _field_lines(field)
+    return lines
+
+
+def _field_lines(field) -> Iterator[SummaryLine]:
+    if isinstance(field, FieldList):
+        for entry in field.entries:
+            yield from _field_lines(entry)
+    elif isinstance(field, FormField):
+        yield from (SummaryLine(str(message)) for message in field.form.form_errors)
+        for sub in field:
+            yield from _field_lines(sub)
+    elif isinstance(field, HiddenField):  # the CSRF token: nothing a person can fix there
+        yield from (SummaryLine(str(message)) for message in field.errors)
+    else:
+        yield from (SummaryLine(f"{field.label.text}: {message}", field.id)
+                    for message in field.errors)
+
+
 class Form(FlaskForm):
     """Base of every form posted to the portal (CSRF-protected, guarded fields).
     Without fields it is the CSRF-only form behind buttons such as "Publish"."""
@@ -98,9 +140,36 @@ class Form(FlaskForm):
             mark_page_invalid()
         return valid
 
+    def error_summary(self) -> list[SummaryLine]:
+        return error_summary(self)
+
 
 class RowForm(PlainForm):
     """A repeated group of fields inside a form (``FormField``), guarded the same way."""
 
     class Meta(GuardedMeta):
         pass
+
+
+class RowList(FieldList):
+    """Repeated rows (``FormField``) whose inputs are named by row: "Session 2, start time".
+
+    Column headers alone do not name an input for everyone (WCAG 1.3.1, 2.4.6): a screen
+    reader in forms mode, the error summary and a phone that stacks the rows all need the
+    row in the label. ``row_label`` is a translatable text with ``%(number)d``; the row
+    itself gets it as its label ("Session 2").
+    """
+
+    def __init__(self, unbound_field, row_label, **kwargs):
+        super().__init__(unbound_field, **kwargs)
+        self.row_label = row_label
+
+    def _add_entry(self, *args, **kwargs):
+        # Every row is made here (when the form is read, and by append_entry).
+        entry = super()._add_entry(*args, **kwargs)
+        row = str(self.row_label) % {"number": len(self.entries)}
+        entry.label.text = row
+        for sub in entry:
+            sub.label.text = f"{row}, {sub.label.text.lower()}"
+        return entry
+

@@ -84,11 +84,13 @@ def flash_form_errors(form) -> None:
 
 
 def render_form(template: str, form, **context):
-    """Render a page with forms; a POST whose form (any form on the page) has errors answers 400."""
+    """Render a page with forms; a POST whose form (any form on the page) has errors answers
+    400, and its title says so, also for a message a view added itself (a wrong password)."""
     forms = [form, *(value for value in context.values() if isinstance(value, FlaskForm))]
-    has_errors = any(f.errors or f.form_errors for f in forms)
-    status = 400 if request.method == "POST" and has_errors else 200
-    return render_template(template, form=form, **context), status
+    refused = request.method == "POST" and any(f.errors or f.form_errors for f in forms)
+    if refused:
+        mark_page_invalid()
+    return render_template(template, form=form, **context), 400 if refused else 200
 
 
 def no_store(view):

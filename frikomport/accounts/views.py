@@ -85,7 +85,8 @@ def logout():
 @limiter.limit("20 per hour", methods=["POST"])
 def signup():
     form = SignupForm()
-    form.organisation.choices = [SelectChoice("", _("– choose –")), *(
+    # The empty first option is chosen until the person picks one: no employer is guessed.
+    form.organisation.choices = [SelectChoice("", _("Choose your employer")), *(
         SelectChoice(o.id, o.name) for o in list_organisations(db.session))]
     if form.validate_on_submit():
         organisation = get_organisation_by_id(db.session, form.organisation.data)

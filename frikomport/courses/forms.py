@@ -7,7 +7,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
-    FieldList,
     FormField,
     IntegerField,
     SelectField,
@@ -29,7 +28,7 @@ from wtforms.validators import (
 
 from frikomport.courses.models import Course, Visibility
 from frikomport.courses.services import MAX_CAPACITY, CourseData
-from frikomport.forms import Form, RowForm, strip
+from frikomport.forms import Form, RowForm, RowList, strip
 from frikomport.timeutil import local_to_utc, naive_local_to_utc, to_local
 
 VISIBILITY_LABELS = {
@@ -48,8 +47,8 @@ class SessionForm(RowForm):
     """
 
     day = DateField(_l("Date"), validators=[Optional()])
-    starts = TimeField(_l("From"), validators=[Optional()])
-    ends = TimeField(_l("To"), validators=[Optional()])
+    starts = TimeField(_l("Start time"), validators=[Optional()])
+    ends = TimeField(_l("End time"), validators=[Optional()])
 
     def is_empty(self) -> bool:
         return not (self.day.data or self.starts.data or self.ends.data)
@@ -73,6 +72,9 @@ def _optional_id(value):
 
 
 class CourseForm(Form):
+    """The fields are declared in the order the page shows them: the error summary lists
+    errors in this order."""
+
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)],
                             description=_l("One or two sentences shown in lists and search."))
@@ -82,17 +84,14 @@ class CourseForm(Form):
     category = SelectField(_l("Category"), coerce=_optional_id, validate_choice=True)
     service_area = SelectField(_l("Service area"), coerce=_optional_id)
     target_group = StringField(_l("Target group"), validators=[Optional(), Length(max=300)])
-    location = SelectField(_l("Location"), coerce=_optional_id)
-    sessions = FieldList(FormField(SessionForm), label=_l("Sessions"), min_entries=1)
     instructor = StringField(_l("Instructor"), validators=[Optional(), Length(max=200)])
-    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
-    contact_email = EmailField(_l("Contact e-mail"), filters=[strip], validators=[
-        Optional(), Email(check_deliverability=False), Length(max=254)])
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
-    price_nok = IntegerField(_l("Price (NOK)"), default=0, description=_l("0 means free."),
-                             validators=[InputRequired(), NumberRange(min=0, max=1_000_000)])
+    location = SelectField(_l("Location"), coerce=_optional_id)
+    sessions = RowList(FormField(SessionForm), row_label=_l("Session %(number)d"),
+                       label=_l("Sessions"), min_entries=1)
     capacity = IntegerField(_l("Number of seats"), validators=[
         InputRequired(), NumberRange(min=0, max=MAX_CAPACITY)])
+    price_nok = IntegerField(_l("Price (NOK)"), default=0, description=_l("0 means free."),
+                             validators=[InputRequired(), NumberRange(min=0, max=1_000_000)])
     reserved_seats = IntegerField(
         _l("Seats reserved for our own employees"), default=0,
         validators=[InputRequired(), NumberRange(min=0, max=MAX_CAPACITY)])
@@ -102,19 +101,23 @@ class CourseForm(Form):
                                                validators=[Optional()])
     registration_closes_at = DateTimeLocalField(_l("Registration closes"),
                                                 validators=[Optional()])
+    cancellation_deadline = DateTimeLocalField(
+        _l("Participants can cancel until"), validators=[Optional()],
+        description=_l("Empty: until the course starts. Organisers can always cancel."))
     visibility = SelectField(_l("Who can see the course"),
                              choices=[SelectChoice(v.value, label)
                                       for v, label in VISIBILITY_LABELS.items()],
                              default=Visibility.REGION.value)
-    cancellation_deadline = DateTimeLocalField(
-        _l("Participants can cancel until"), validators=[Optional()],
-        description=_l("Empty: until the course starts. Organisers can always cancel."))
     allow_guests = BooleanField(_l("People without an account may register as guests"))
     requires_approval = BooleanField(_l("The organiser approves each registration"))
     ask_for_comment = BooleanField(
         _l("Participants may write a comment when they register"), default=True,
         description=_l("Turn it off when you do not need to know anything beyond name and "
                        "employer: then nobody is asked, and nothing is stored."))
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
+    contact_email = EmailField(_l("Contact e-mail"), filters=[strip], validators=[
+        Optional(), Email(check_deliverability=False), Length(max=254)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
 
     def validate_reserved_seats(self, field):
         if self.capacity.data is not None and field.data and field.data > self.capacity.data:

@@ -1,27 +1,96 @@
-"""Jinja filters shared by the templates."""
+"""Jinja filters shared by the templates.
+
+Dates and times are written with Babel's locale data, one format per kind of place, so
+a page in English says "Sunday, December 6, 2026, 9:00 AM" where a Bokmål page says
+"søndag 6. desember 2026, 09:00" (no hand-written "kl." or month patterns):
+
+- ``datetime_long``: course pages (sessions, deadlines)
+- ``datetime_short``: cards, lists and search hits
+- ``date_long`` / ``date_short``: a day without a time
+- ``time_only``: the calendar and the end of a session
+- ``month_year`` / ``weekday_short`` / ``weekday_long``: the month calendar
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from babel.dates import format_skeleton, get_datetime_format
 from flask import Flask
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from frikomport.courses.markdown import render_markdown
+
+COURSE_CONTENT_LANGUAGE = "nb"
+SHORT_DATE = "yMMMEd"  # CLDR skeleton: "søn. 6. des. 2026", "Sun, Dec 6, 2026"
 
 
 def price(value: int) -> str:
     return _("Free") if value == 0 else f"{format_decimal(value)} kr"
 
 
+def _skeleton(value: date | datetime, skeleton: str) -> str:
+    """The locale's own pattern for these fields (in the user's time zone)."""
+    return format_skeleton(skeleton, value, tzinfo=get_timezone(), locale=get_locale())
+
+
+def _date_and_time(day: str, value: datetime, width: str) -> str:
+    """A date and a short time joined the way the locale joins them ("{1}, {0}")."""
+    pattern = get_datetime_format(width, locale=get_locale()).replace("'", "")
+    return pattern.replace("{0}", format_time(value, "short")).replace("{1}", day)
+
+
+def datetime_long(value: datetime) -> str:
+    return _date_and_time(format_date(value, "full"), value, "full")
+
+
+def datetime_short(value: datetime) -> str:
+    return _date_and_time(_skeleton(value, SHORT_DATE), value, "medium")
+
+
+def date_long(value: date | datetime) -> str:
+    return format_date(value, "full")
+
+
+def date_short(value: date | datetime) -> str:
+    return _skeleton(value, SHORT_DATE)
+
+
+def time_only(value: datetime) -> str:
+    return format_time(value, "short")
+
+
+def month_year(value: date) -> str:
+    return _skeleton(value, "yMMMM")
+
+
+def weekday_short(value: date) -> str:
+    return _skeleton(value, "EEE")
+
+
+def weekday_long(value: date) -> str:
+    return _skeleton(value, "EEEE")
+
+
 def month_label(value: str) -> str:
     """"2026-12" → "desember 2026"; anything else is shown as it is."""
     try:
         year, month = (int(part) for part in value.split("-"))
-        return format_date(date(year, month, 1), "MMMM y")
+        return month_year(date(year, month, 1))
     except ValueError:
         return value
+
+
+def norwegian(content, element: str = "span") -> Markup:
+    """User-written course content, marked as Bokmål when the page is in another
+    language, so screen readers pronounce it as Norwegian (WCAG 3.1.2)."""
+    content = escape(content)
+    if str(get_locale()) == COURSE_CONTENT_LANGUAGE:
+        return content
+    return Markup('<{0} lang="{1}">{2}</{0}>').format(element, COURSE_CONTENT_LANGUAGE,
+                                                      content)
 
 
 def attributes(values: dict) -> dict:
@@ -29,8 +98,14 @@ def attributes(values: dict) -> dict:
     return {name: value for name, value in values.items() if value is not None}
 
 
+FILTERS = {
+    "attributes": attributes, "markdown": render_markdown, "price": price,
+    "month_label": month_label, "norwegian": norwegian,
+    "datetime_long": datetime_long, "datetime_short": datetime_short,
+    "date_long": date_long, "date_short": date_short, "time_only": time_only,
+    "month_year": month_year, "weekday_short": weekday_short, "weekday_long": weekday_long,
+}
+
+
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters["attributes"] = attributes
-    app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["price"] = price
-    app.jinja_env.filters["month_label"] = month_label
+    app.jinja_env.filters.update(FILTERS)

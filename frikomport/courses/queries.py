@@ -4,7 +4,7 @@ loads what list pages show in a constant number of queries (no query per row).""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -108,18 +108,37 @@ def get_visible_course(session: Session, user, course_id: int) -> Course:
     return course
 
 
+def _visible_sessions(user) -> Select[tuple[CourseSession]]:
+    """Sessions of visible published courses, soonest first, with course and organiser."""
+    return (
+        select(CourseSession)
+        .join(CourseSession.course)
+        .where(visible_courses_clause(user), Course.state == CourseState.PUBLISHED)
+        .options(joinedload(CourseSession.course).joinedload(Course.organisation))
+        .order_by(CourseSession.starts_at, CourseSession.id)
+    )
+
+
 def sessions_in_month(session: Session, user, year: int, month: int) -> list[CourseSession]:
     """Every session of a visible published course that starts in the (Oslo) month."""
     start, end = month_bounds(year, month)
-    query = (
-        select(CourseSession)
-        .join(CourseSession.course)
-        .where(visible_courses_clause(user), Course.state == CourseState.PUBLISHED,
-               CourseSession.starts_at >= start, CourseSession.starts_at < end)
-        .options(joinedload(CourseSession.course).joinedload(Course.organisation))
-        .order_by(CourseSession.starts_at)
-    )
+    query = _visible_sessions(user).where(CourseSession.starts_at >= start,
+                                          CourseSession.starts_at < end)
     return list(session.scalars(query))
+
+
+def first_session_from(session: Session, user, moment: datetime) -> CourseSession | None:
+    """The first visible session starting at or after the moment (for "next courses")."""
+    query = _visible_sessions(user).where(CourseSession.starts_at >= moment).limit(1)
+    return session.scalars(query).first()
+
+
+def courses_by_id(session: Session, user, course_ids: list[int]) -> dict[int, Course]:
+    """The visible courses with these ids, with what a course card shows (for search hits)."""
+    if not course_ids:
+        return {}
+    query = _with_list_data(visible_courses(user).where(Course.id.in_(course_ids)))
+    return {course.id: course for course in session.scalars(query).unique()}
 
 
 def feed_courses(session: Session, user, organisation: Organisation | None = None,

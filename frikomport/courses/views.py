@@ -24,7 +24,7 @@ from frikomport.registrations.forms import RegisterForm
 from frikomport.registrations.models import RegistrationState
 from frikomport.tenancy.blueprints import tenant_blueprint
 from frikomport.tenancy.scoping import get_scoped
-from frikomport.timeutil import parse_month, to_local
+from frikomport.timeutil import month_bounds, parse_month, to_local
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 feeds_bp = tenant_blueprint("organisation_feeds", __name__)
@@ -74,7 +74,15 @@ def month_calendar():
     previous = (month - timedelta(days=1)).replace(day=1)
     following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return render_template("courses/calendar.html", month=month, weeks=weeks, by_day=by_day,
-                           today=today, previous=previous, following=following)
+                           today=today, previous=previous, following=following,
+                           next_month=None if by_day else _next_month_with_courses(following))
+
+
+def _next_month_with_courses(after: date) -> date | None:
+    """The month of the first course from ``after`` on, for an empty month's pointer."""
+    start, _end = month_bounds(after.year, after.month)
+    found = queries.first_session_from(db.session, current_user, start)
+    return to_local(found.starts_at).date().replace(day=1) if found else None
 
 
 @bp.get("/<int:course_id>")

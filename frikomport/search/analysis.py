@@ -101,3 +101,22 @@ def words(text: str) -> list[str]:
 def content_words(text: str) -> list[str]:
     """The folded words of a text without stop words (what title n-grams are made of)."""
     return [token.text for token in _CONTENT_WORDS(text or "")]
+
+
+_AS_WRITTEN = spell_analyzer()
+SUGGESTION_POOL = 4  # candidates fetched per suggestion shown, before ranking
+
+
+def typed_beginnings_first(prefix: str, suggestions: list, limit: int) -> list:
+    """Suggestions (soonest first) with those whose title has a word beginning with each
+    typed word *as typed* moved to the front: "før" matches "forstår" only once ø is
+    folded to o, so "Førstehjelp" must come before "Klarspråk – skriv så folk forstår".
+    Both backends rank with this, so they suggest the same titles in the same order."""
+    typed = [token.text for token in _AS_WRITTEN(prefix)]
+
+    def begins_as_typed(suggestion) -> bool:
+        title_words = [token.text for token in _AS_WRITTEN(suggestion.title)]
+        return all(any(word.startswith(part) for word in title_words) for part in typed)
+
+    return sorted(suggestions, key=lambda suggestion: not begins_as_typed(suggestion))[:limit]
+

@@ -20,7 +20,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from frikomport.db import utcnow
-from frikomport.search.analysis import content_words, fixed_point_stem, fold, terms, words
+from frikomport.search.analysis import (
+    SUGGESTION_POOL,
+    content_words,
+    fixed_point_stem,
+    fold,
+    terms,
+    typed_beginnings_first,
+    words,
+)
 from frikomport.search.interface import (
     CourseDocument,
     SearchHit,
@@ -280,13 +288,15 @@ class PostgresBackend:
             return []
         tsquery = " & ".join(_quote(word[:12]) for word in typed)
         where, params = self._conditions(SearchQuery(text="", viewer=viewer, now=now), None)
-        params |= {"p": tsquery, "limit": limit}
+        params |= {"p": tsquery, "limit": limit * SUGGESTION_POOL}
         with self._engine().connect() as connection:
             rows = connection.execute(text(
                 f"SELECT course_id, title FROM search_document WHERE {where} "
-                "AND prefixes @@ CAST(:p AS tsquery) ORDER BY starts_at LIMIT :limit"),
-                params).all()
-        return [Suggestion(course_id=row.course_id, title=row.title) for row in rows]
+                "AND prefixes @@ CAST(:p AS tsquery) ORDER BY starts_at, course_id "
+                "LIMIT :limit"), params).all()
+        return typed_beginnings_first(
+            prefix, [Suggestion(course_id=row.course_id, title=row.title) for row in rows],
+            limit)
 
     def health(self) -> dict:
         with self._engine().connect() as connection:

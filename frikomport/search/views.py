@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
 
+from frikomport.courses import queries
 from frikomport.extensions import db, limiter
 from frikomport.inputs import int_arg
 from frikomport.search import service
@@ -36,8 +37,11 @@ def results():
     found, degraded = service.search(current_user, query)
     names = {o.slug: o.name for o in list_organisations(db.session)}
     args = {name: request.args[name] for name in PARAMETERS if request.args.get(name)}
+    courses = queries.courses_by_id(db.session, current_user,
+                                    [hit.course_id for hit in found.hits])
     return render_template("search/results.html", query=query, results=found,
-                           degraded=degraded, organisation_names=names, args=args)
+                           degraded=degraded, organisation_names=names, args=args,
+                           courses=courses)
 
 
 @bp.get("/suggest")

@@ -28,6 +28,7 @@ from whoosh.query import And, Every, NumericRange, Or, Phrase, Term
 
 from frikomport.db import utcnow
 from frikomport.search.analysis import (
+    SUGGESTION_POOL,
     edge_ngram_analyzer,
     exact_analyzer,
     fixed_point_stem,
@@ -35,6 +36,7 @@ from frikomport.search.analysis import (
     norwegian_analyzer,
     spell_analyzer,
     terms,
+    typed_beginnings_first,
     words,
 )
 from frikomport.search.interface import (
@@ -378,8 +380,10 @@ class WhooshBackend:
         searcher = self.searcher()
         query = And([Term("title_ngrams", word[:12]) for word in typed])
         allowed = self._filter_docs(searcher, SearchQuery(text="", viewer=viewer, now=now))
-        return [Suggestion(course_id=hit["course_id"], title=hit["title_display"])
-                for hit in _search_within(searcher, query, allowed, limit=limit)]
+        found = _search_within(searcher, query, allowed, limit=limit * SUGGESTION_POOL,
+                               sortedby="starts_at")
+        return typed_beginnings_first(prefix, [Suggestion(
+            course_id=hit["course_id"], title=hit["title_display"]) for hit in found], limit)
 
     def health(self) -> dict:
         try:

@@ -432,3 +432,21 @@ def test_service_validation_without_the_web(app, kongsberg):
     created = services.create_course(db.session, actor, kongsberg, services.CourseData(
         title="Y", capacity=10, visibility=Visibility.INTERNAL))
     assert created.state == CourseState.DRAFT
+
+
+def test_an_edit_is_logged_with_the_names_of_the_fields_it_changed(client, organiser,
+                                                                    kongsberg, login):
+    """Names, not values: the log says what changed without copying course texts."""
+    from frikomport.audit.models import AuditEvent
+
+    client.post("/o/kongsberg/admin/courses/new", data=course_form())
+    course = only_course()
+    client.post(f"/o/kongsberg/admin/courses/{course.id}/edit",
+                data=course_form(title="Førstehjelp for alle", capacity="25"))
+    event = db.session.scalars(select(AuditEvent)
+                               .where(AuditEvent.action == "course.updated")).one()
+    assert event.details["fields"] == ["title", "capacity"]
+    client.post("/logout")
+    login(member(kongsberg, Role.ADMIN))
+    log = client.get("/o/kongsberg/admin/audit").text
+    assert "Antall plasser" in log or "Number of seats" in log

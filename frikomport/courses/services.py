@@ -139,9 +139,15 @@ def update_course(session: Session, actor, course: Course, data: CourseData) -> 
     if course.state == CourseState.PUBLISHED and not data.sessions:
         raise DomainError(_("A published course needs at least one session."))
     _check_vocabulary(session, course.organisation, data)
+    changed = _changed_fields(CourseData.from_course(course), data)
     _apply(course, data)
-    record(session, actor, "course.updated", course, course.organisation)
+    record(session, actor, "course.updated", course, course.organisation, fields=changed)
     course_changed.send(course, session=session)
+
+
+def _changed_fields(before: CourseData, after: CourseData) -> list[str]:
+    """The names of the fields an edit changes (for the audit log: names, not values)."""
+    return [f.name for f in fields(CourseData) if getattr(before, f.name) != getattr(after, f.name)]
 
 
 def publish_course(session: Session, actor, course: Course) -> None:

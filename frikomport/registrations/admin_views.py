@@ -31,6 +31,32 @@ STATE_LABELS = {
     RegistrationState.NO_SHOW: _l("Did not come"),
 }
 
+# Designsystemet colours of the status tags: what needs the organiser's attention stands out.
+STATE_COLORS = {
+    RegistrationState.PENDING: "warning",
+    RegistrationState.CONFIRMED: "success",
+    RegistrationState.WAITLISTED: "info",
+    RegistrationState.CANCELLED: "neutral",
+    RegistrationState.REJECTED: "danger",
+    RegistrationState.ATTENDED: "accent",
+    RegistrationState.NO_SHOW: "neutral",
+}
+
+# What an organiser can do with a registration in each state: (action, label, colour).
+ROW_ACTIONS = {
+    RegistrationState.PENDING: [("approve", _l("Approve"), None),
+                                ("reject", _l("Reject"), "danger")],
+    RegistrationState.WAITLISTED: [("promote", _l("Give seat"), None),
+                                   ("cancel", _l("Cancel"), "danger")],
+    RegistrationState.CONFIRMED: [("attended", _l("Attended"), None),
+                                  ("no-show", _l("Did not come"), None),
+                                  ("cancel", _l("Cancel"), "danger")],
+    RegistrationState.ATTENDED: [("no-show", _l("Did not come"), None)],
+    RegistrationState.NO_SHOW: [("attended", _l("Attended"), None)],
+    RegistrationState.CANCELLED: [],
+    RegistrationState.REJECTED: [],
+}
+
 ACTIONS = {
     "approve": (services.approve, _l("The registration is approved.")),
     "reject": (services.reject, _l("The registration is rejected.")),
@@ -62,7 +88,8 @@ def participant_list(course_id: int):
         "registrations/participants.html", organisation=g.organisation, course=course,
         registrations=services.participants(db.session, current_user, course),
         events=services.history(db.session, current_user, course),
-        labels=STATE_LABELS, form=Form(), State=RegistrationState)
+        labels=STATE_LABELS, state_colors=STATE_COLORS, row_actions=ROW_ACTIONS, form=Form(),
+        State=RegistrationState)
 
 
 @bp.post(f"{BASE}/<int:registration_id>/<{ACTION_NAMES}:action>")

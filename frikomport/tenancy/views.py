@@ -6,6 +6,7 @@ from flask import abort, flash, g, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from frikomport.audit.sentences import describe, object_names
 from frikomport.audit.services import list_events
 from frikomport.courses import queries
 from frikomport.extensions import db
@@ -125,4 +126,6 @@ def _save_settings(form: OrganisationForm) -> None:
 @login_required
 def audit():
     events = list_events(db.session, current_user, g.organisation)
-    return render_template("tenancy/audit.html", organisation=g.organisation, events=events)
+    names = object_names(db.session, events)
+    return render_template("tenancy/audit.html", organisation=g.organisation,
+                           entries=[(event, describe(event, names)) for event in events])

@@ -45,6 +45,15 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _web_address(env: dict[str, str], name: str) -> str:
+    """An http(s) address shown as a link, or "" when unset (a ``javascript:`` or bare
+    value would make a broken or unsafe link)."""
+    value = env.get(name, "").strip()
+    if value and not value.lower().startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must start with https://, not {value!r}")
+    return value
+
+
 def _instance_secret_key(instance_dir: Path) -> str:
     """Load (or create once) a random development key kept in the instance folder.
 
@@ -151,6 +160,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "PRIVACY_DPO_EMAIL": env.get("PRIVACY_DPO_EMAIL", "").strip(),
         "PRIVACY_OPERATOR_ROLE": _choice(env, "PRIVACY_OPERATOR_ROLE",
                                          ("controller", "processor")),
+        # Accessibility statement (/accessibility): where to report a problem, and the
+        # operator's own statement in Digdir's uustatus (optional). Empty values are shown
+        # as "not filled in yet", never invented.
+        "ACCESSIBILITY_CONTACT_EMAIL": env.get("ACCESSIBILITY_CONTACT_EMAIL", "").strip(),
+        "ACCESSIBILITY_STATEMENT_URL": _web_address(env, "ACCESSIBILITY_STATEMENT_URL"),
         # Housekeeping (purges, expiries) from a thread in the web process, every N seconds.
         "HOUSEKEEPING_IN_PROCESS": _bool(env.get("HOUSEKEEPING_IN_PROCESS"), not production),
         "HOUSEKEEPING_SECONDS": _int(env, "HOUSEKEEPING_SECONDS", 600),

@@ -224,14 +224,54 @@ def test_cancel_link_from_email_asks_before_cancelling(client, login, kongsberg)
                                              follow_redirects=True).text
 
 
+def test_cancelling_own_registration_asks_first_and_returns_to_the_course(client, login,
+                                                                         kongsberg):
+    course = CourseFactory(organisation=kongsberg, title="Brannvern")
+    person = member(kongsberg)
+    registration = add_registration(course, person)
+    login(person)
+    course_page = client.get(f"/courses/{course.id}").text
+    confirm = f"/me/registrations/{registration.id}/cancel?next=/courses/{course.id}"
+    assert f'href="{confirm}"' in course_page  # a link to the question, not a form
+    page = client.get(confirm).text
+    assert states(course)[0][1] == S.CONFIRMED  # a GET changes nothing
+    for text in ("Brannvern", f'datetime="{course.starts_at.isoformat()}"',
+                 "Ja, meld meg av", f'href="/courses/{course.id}"'):
+        assert text in page, text
+    response = client.post(confirm)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/courses/{course.id}"
+    assert states(course)[0][1] == S.CANCELLED
+    assert "Du er meldt av." in client.get(f"/courses/{course.id}").text
+
+
+def test_cancelling_from_my_registrations_goes_back_there_and_never_off_site(client, login,
+                                                                           kongsberg):
+    course = CourseFactory(organisation=kongsberg)
+    person = member(kongsberg)
+    registration = add_registration(course, person)
+    login(person)
+    mine = client.get("/me/registrations").text
+    assert f'href="/me/registrations/{registration.id}/cancel?next=/me/registrations"' in mine
+    response = client.post(
+        f"/me/registrations/{registration.id}/cancel?next=https://evil.example.org/")
+    assert response.headers["Location"] == "/me/registrations"
+    assert states(course)[0][1] == S.CANCELLED
+    assert "allerede avmeldt" in client.get(
+        f"/me/registrations/{registration.id}/cancel").text
+
+
 def test_cancellation_deadline_binds_participants_not_organisers(client, login, kongsberg):
     course = CourseFactory(organisation=kongsberg,
                            cancellation_deadline=utcnow() - timedelta(hours=1))
     person = member(kongsberg)
     registration = add_registration(course, person)
     login(person)
-    page = client.post(f"/me/registrations/{registration.id}/cancel", follow_redirects=True).text
-    assert "Fristen for å melde seg av er ute" in page
+    confirm = f"/me/registrations/{registration.id}/cancel"
+    asked = client.get(confirm).text
+    assert "Fristen for å melde seg av er ute" in asked and "Ja, meld meg av" not in asked
+    refused = client.post(confirm)
+    assert refused.status_code == 400 and "Fristen for å melde seg av er ute" in refused.text
     assert states(course)[0][1] == S.CONFIRMED
     client.post("/logout")
     login(member(kongsberg, Role.ORGANISER))
@@ -244,6 +284,7 @@ def test_cannot_cancel_someone_elses_registration(client, login, kongsberg):
     course = CourseFactory(organisation=kongsberg)
     registration = add_registration(course, member(kongsberg))
     login(member(kongsberg))
+    assert client.get(f"/me/registrations/{registration.id}/cancel").status_code == 404
     assert client.post(f"/me/registrations/{registration.id}/cancel").status_code == 404
     assert states(course)[0][1] == S.CONFIRMED
 

@@ -16,7 +16,6 @@ from frikomport.courses.models import Category
 from frikomport.courses.queries import CourseFilters
 from frikomport.db import utcnow
 from frikomport.extensions import db
-from frikomport.forms import Form
 from frikomport.inputs import int_arg
 from frikomport.registrations import services as registrations
 from frikomport.registrations.engine import waiting_position
@@ -96,7 +95,7 @@ def detail(course_id: int):
         "courses/detail.html", course=course, now=now, registration=registration,
         position=position, closed=registrations.registration_closed_reason(course, now),
         cancellation_closed=registrations.cancellation_closed(course, now),
-        register_form=RegisterForm(), action_form=Form())
+        register_form=RegisterForm())
 
 
 @bp.get("/<int:course_id>.ics")

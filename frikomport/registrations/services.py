@@ -227,6 +227,14 @@ def cancel_for_leaving(session: Session, registration_id: int, actor) -> int:
     return 1
 
 
+def own_registration(session: Session, user, registration_id: int) -> Registration:
+    """The user's own registration (someone else's is "not found", never "forbidden")."""
+    registration = session.get(Registration, registration_id)
+    if registration is None or registration.user_id != user.id:
+        raise NotFoundError()
+    return registration
+
+
 def cancel_own(session: Session, user, registration_id: int) -> Registration:
     registration = _locked_registration(session, registration_id)
     if registration.user_id != user.id:

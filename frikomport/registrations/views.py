@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -18,7 +19,14 @@ from frikomport.forms import Form
 from frikomport.registrations import services
 from frikomport.registrations.forms import GuestRegisterForm, RegisterForm
 from frikomport.registrations.models import RegistrationState
-from frikomport.viewhelpers import NoForm, flash_form_errors, no_store, render_form, run_service
+from frikomport.viewhelpers import (
+    NoForm,
+    flash_form_errors,
+    no_store,
+    render_form,
+    run_service,
+    safe_next_url,
+)
 
 bp = Blueprint("registrations", __name__)
 
@@ -87,12 +95,21 @@ def cancel_by_link(token: str):
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(url_for("core.index"))
+    course_page = url_for("courses.detail", course_id=registration.course_id)
+    return _ask_then_cancel(registration, course_page,
+                            lambda: services.cancel_by_link(db.session, token))
+
+
+def _ask_then_cancel(registration, back: str, cancel: Callable[[], object]):
+    """The two steps of cancelling: a GET shows what is cancelled and what follows (the
+    seat goes to the next on the waiting list) and asks; the POST cancels and goes
+    ``back``, where the status message says it is done."""
     form = Form()
-    if form.validate_on_submit() and run_service(
-            form, lambda: services.cancel_by_link(db.session, token)):
+    if form.validate_on_submit() and run_service(form, cancel):
         flash(_("Your registration is cancelled."), "success")
-        return redirect(url_for("courses.detail", course_id=registration.course_id))
+        return redirect(back)
     return render_form("registrations/cancel.html", form, registration=registration,
+                       back=back,
                        too_late=services.cancellation_closed(registration.course, utcnow()))
 
 
@@ -107,16 +124,15 @@ def my_registrations():
                            form=Form(), cancellation_closed=services.cancellation_closed)
 
 
-@bp.post("/me/registrations/<int:registration_id>/cancel")
+@bp.route("/me/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel_mine(registration_id: int):
-    form = Form()
-    if form.validate_on_submit() and run_service(form, lambda: services.cancel_own(
-            db.session, current_user, registration_id)):
-        flash(_("Your registration is cancelled."), "success")
-    else:
-        flash_form_errors(form)
-    return redirect(url_for(".my_registrations"))
+    """Cancel one's own registration, after a confirmation page; ``next`` is the page the
+    person came from (the course or "My registrations"), where they return."""
+    registration = services.own_registration(db.session, current_user, registration_id)
+    back = safe_next_url(request.args.get("next"), url_for(".my_registrations"))
+    return _ask_then_cancel(registration, back, lambda: services.cancel_own(
+        db.session, current_user, registration_id))
 
 
 @bp.post("/me/calendar")

@@ -1,0 +1,1 @@
+"""Universal design (universell utforming): the accessibility statement of the portal."""

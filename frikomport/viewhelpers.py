@@ -107,8 +107,9 @@ def no_store(view):
 
 
 def safe_next_url(target: str | None, default: str) -> str:
-    """Only follow ``next`` to a path on this site (no open redirects)."""
-    if not target:
+    """Only follow ``next`` to a path on this site (no open redirects). A backslash is
+    refused anywhere: browsers read ``/\\evil.example`` as ``//evil.example``."""
+    if not target or "\\" in target:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -158,10 +158,13 @@ def test_disabled_account_cannot_log_in(app, client):
     assert response.status_code == 400
 
 
-def test_login_follows_only_local_next(app, client):
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/",
+                                    "/\\evil.example/", "/%5Cevil.example/x\\y"])
+def test_login_follows_only_local_next(app, client, target):
+    """A backslash counts as a slash in browsers: ``/\\evil`` would leave the site."""
     user = UserFactory()
     data = {"email": user.email, "password": DEFAULT_PASSWORD}
-    assert client.post("/login?next=https://evil.example/", data=data).headers[
+    assert client.post("/login", query_string={"next": target}, data=data).headers[
         "Location"] == "/"
     client.post("/logout")
     assert client.post("/login?next=/profile", data=data).headers["Location"] == "/profile"

@@ -126,6 +126,7 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
         registration_tokens.make(registration_tokens.CANCEL, seated),
         registration_tokens.make(registration_tokens.CANCEL, waiting),
         registration_tokens.make(registration_tokens.GUEST_CONFIRM, guest),
+        registration_tokens.make(registration_tokens.CANCEL, guest),  # the guest's data page
         users["employee"].calendar_token,
         invite_token_new,
         invite_token_known,

@@ -56,7 +56,13 @@ def log_in(page, base: str, email: str) -> None:
     assert urlsplit(page.url).path != "/login", f"{email} could not log in"
 
 
-def reachable_pages(app, world, page, base: str) -> list[str]:
+@pytest.fixture(scope="module")
+def shown():
+    """GET endpoints that some role was shown as a page of their own (200, HTML)."""
+    return set()
+
+
+def reachable_pages(app, world, page, base: str, shown: set[str]) -> list[str]:
     """Every distinct HTML page the role can open from the app's GET routes (its 200s, and
     one of each error status), as paths after redirects."""
     pages, statuses = [], set()
@@ -68,7 +74,10 @@ def reachable_pages(app, world, page, base: str) -> list[str]:
             requested = build_path(rule, values)
             probe = page.context.request.get(base + requested)
             if HTML not in probe.headers.get("content-type", ""):
+                shown.add(endpoint)  # a feed, export or file: not a page to check
                 continue
+            if probe.status == 200 and urlsplit(probe.url).path == requested:
+                shown.add(endpoint)
             if probe.status != 200 and probe.status in statuses:
                 continue
             statuses.add(probe.status)
@@ -102,14 +111,14 @@ def error_states(app, page, base: str, role: str, pages: list[str]) -> tuple[lis
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_reachable_page_is_accessible(site, browser, role):
+def test_every_reachable_page_is_accessible(site, browser, shown, role):
     app, world, base = site
     context = browser.new_context(viewport=SIZES["1280x800"], bypass_csp=True)
     page = context.new_page()
     try:
         if role != "anonymous":
             log_in(page, base, world.users[role].email)
-        pages = reachable_pages(app, world, page, base)
+        pages = reachable_pages(app, world, page, base, shown)
         findings = []
         for path in pages:
             page.goto(base + path)
@@ -135,3 +144,17 @@ def test_open_typeahead_is_accessible(site, browser, size):
     finally:
         context.close()
     assert not findings, report(findings, 1)
+
+
+# Endpoints that are not pages: a confirmation link answers with a redirect to another
+# page (checked there), the logo is an image (none in the seeded world).
+NOT_PAGES = frozenset({"accounts.confirm_email", "registrations.confirm_guest",
+                       "tenancy.logo"})
+
+
+def test_no_page_slipped_past(site, shown):
+    """Every GET route was shown to some role as a page and checked above (or is a
+    feed, export or file), so a new page cannot escape the check by accident."""
+    app, _world, _base = site
+    missed = {endpoint for endpoint, method in routes(app) if method == "GET"} - shown
+    assert missed == NOT_PAGES, f"not checked as a page by any role: {sorted(missed)}"

@@ -38,6 +38,7 @@ LABELS = {
     "expires_at": _l("Expires"), "subject": _l("Subject"), "body_text": _l("Text"),
     "status": _l("Status"), "sent_at": _l("Sent"), "action": _l("Action"),
     "object_type": _l("Object"), "object_id": _l("Object id"), "details": _l("Details"),
+    "filename": _l("File"),
 }
 
 

@@ -13,7 +13,7 @@ from frikomport.db import utcnow
 from frikomport.extensions import db
 from frikomport.forms import Form
 from frikomport.permissions import Permission, ensure
-from frikomport.registrations import exports, services
+from frikomport.registrations import exports, notes, services
 from frikomport.registrations.forms import EmailParticipantsForm
 from frikomport.registrations.models import RegistrationState
 from frikomport.tenancy.blueprints import tenant_blueprint
@@ -89,6 +89,7 @@ def participant_list(course_id: int):
         registrations=services.participants(db.session, current_user, course),
         events=services.history(db.session, current_user, course),
         labels=STATE_LABELS, state_colors=STATE_COLORS, row_actions=ROW_ACTIONS, form=Form(),
+        note_label=notes.note_label,
         State=RegistrationState)
 
 

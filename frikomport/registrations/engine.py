@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from frikomport.courses.models import Course
 from frikomport.courses.signals import seats_changed
 from frikomport.db import utcnow
+from frikomport.registrations import notes
 from frikomport.registrations.models import (
     SEATED_STATES,
     Registration,
@@ -115,7 +116,7 @@ def fill_free_seats(session: Session, course: Course, actor,
         host_employee = _is_host(course, registration)
         if _seat_free(course, host_employee, host_seated, reserved):
             transition(session, registration, RegistrationState.CONFIRMED, actor,
-                       "promoted from the waiting list")
+                       notes.PROMOTED)
             host_seated += host_employee
             promoted.append(registration)
     return promoted

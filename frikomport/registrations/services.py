@@ -19,7 +19,7 @@ from frikomport.courses.models import Course, CourseState
 from frikomport.db import utcnow
 from frikomport.errors import DomainError, NotFoundError
 from frikomport.permissions import Permission, can_view_course, ensure, ensure_can_view_course
-from frikomport.registrations import emails, engine, tokens
+from frikomport.registrations import emails, engine, notes, tokens
 from frikomport.registrations.models import (
     ENDED_STATES,
     SEATED_STATES,
@@ -98,7 +98,7 @@ def _place_or_await_approval(session: Session, registration: Registration, actor
     new row), store it, and tell the person."""
     if registration.course.requires_approval:
         engine.transition(session, registration, State.PENDING, actor,
-                          note or "awaiting the organiser's approval")
+                          note or notes.AWAITING_APPROVAL)
     else:
         engine.place(session, registration, actor, now, note)
     _store(session, registration)
@@ -191,7 +191,7 @@ def confirm_guest(session: Session, token: str) -> Registration:
     if _active_registration(session, registration.course_id, email=registration.email):
         raise DomainError(_("This e-mail address is already registered for the course."))
     registration.email_confirmed_at = now
-    _place_or_await_approval(session, registration, None, now, "e-mail address confirmed")
+    _place_or_await_approval(session, registration, None, now, notes.EMAIL_CONFIRMED)
     return registration
 
 
@@ -209,8 +209,8 @@ def _cancel(session: Session, registration: Registration, actor, *, by_organiser
         raise DomainError(_("The deadline for cancelling has passed. Contact the organiser."))
     held_seat = registration.state in SEATED_STATES
     engine.transition(session, registration, State.CANCELLED, actor,
-                      note or ("cancelled by the organiser" if by_organiser
-                               else "cancelled by the participant"))
+                      note or (notes.CANCELLED_BY_ORGANISER if by_organiser
+                               else notes.CANCELLED_BY_PARTICIPANT))
     emails.cancelled(session, registration, by_organiser)
     if held_seat:
         _promote_waiting(session, registration.course, actor, now)
@@ -223,7 +223,7 @@ def cancel_for_leaving(session: Session, registration_id: int, actor) -> int:
     if not registration.is_active or registration.state in (State.ATTENDED, State.NO_SHOW):
         return 0
     _cancel(session, registration, actor, by_organiser=True,
-            note="the participant's account was deleted")
+            note=notes.ACCOUNT_DELETED)
     return 1
 
 
@@ -255,7 +255,7 @@ def cancel_by_link(session: Session, token: str) -> Registration:
     registration = registration_for_cancel_link(session, token)
     registration = _locked_registration(session, registration.id)
     _cancel(session, registration, registration.user, by_organiser=False,
-            note="cancelled with the link in the e-mail")
+            note=notes.CANCELLED_BY_LINK)
     return registration
 
 

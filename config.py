@@ -176,7 +176,8 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Language
         "BABEL_DEFAULT_LOCALE": "nb",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
-        "LANGUAGES": {"nb": "Norsk (bokmål)", "en": "English"},
+        # Each language named in itself (the switch marks each with its own lang).
+        "LANGUAGES": {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"},
     }
 
 

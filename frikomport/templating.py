@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from frikomport.courses.markdown import render_markdown
 
-COURSE_CONTENT_LANGUAGE = "nb"
+WRITTEN_LANGUAGE = "nb"  # of what people write when nothing says otherwise
 SHORT_DATE = "yMMMEd"  # CLDR skeleton: "søn. 6. des. 2026", "Sun, Dec 6, 2026"
 
 
@@ -83,14 +83,14 @@ def month_label(value: str) -> str:
         return value
 
 
-def norwegian(content, element: str = "span") -> Markup:
-    """User-written course content, marked as Bokmål when the page is in another
-    language, so screen readers pronounce it as Norwegian (WCAG 3.1.2)."""
-    content = escape(content)
-    if str(get_locale()) == COURSE_CONTENT_LANGUAGE:
+def written(content, language: str | None = None, element: str = "span") -> Markup:
+    """Text people wrote (a course in its ``content_language``; names and places in
+    Norwegian by default), marked with its language when the page is in another one, so
+    screen readers pronounce it right (WCAG 3.1.2)."""
+    content, language = escape(content), language or WRITTEN_LANGUAGE
+    if str(get_locale()) == language:
         return content
-    return Markup('<{0} lang="{1}">{2}</{0}>').format(element, COURSE_CONTENT_LANGUAGE,
-                                                      content)
+    return Markup('<{0} lang="{1}">{2}</{0}>').format(element, language, content)
 
 
 def attributes(values: dict) -> dict:
@@ -100,7 +100,7 @@ def attributes(values: dict) -> dict:
 
 FILTERS = {
     "attributes": attributes, "markdown": render_markdown, "price": price,
-    "month_label": month_label, "norwegian": norwegian,
+    "month_label": month_label, "written": written,
     "datetime_long": datetime_long, "datetime_short": datetime_short,
     "date_long": date_long, "date_short": date_short, "time_only": time_only,
     "month_year": month_year, "weekday_short": weekday_short, "weekday_long": weekday_long,

@@ -148,7 +148,7 @@ def test_named_date_formats_follow_the_locale(app, locale, expected):
 
 def test_norwegian_marking_escapes_the_text(app):
     with app.test_request_context(), force_locale("en"):
-        marked = templating.norwegian("<b>Brann</b>")
+        marked = templating.written("<b>Brann</b>")
         assert marked == '<span lang="nb">&lt;b&gt;Brann&lt;/b&gt;</span>'
     with app.test_request_context(), force_locale("nb"):
-        assert templating.norwegian("<b>Brann</b>") == "&lt;b&gt;Brann&lt;/b&gt;"
+        assert templating.written("<b>Brann</b>") == "&lt;b&gt;Brann&lt;/b&gt;"

@@ -31,7 +31,8 @@ class User(UserMixin, db.Model):
     job_title: Mapped[str] = mapped_column(String(200), default="")
     # Null for invited users who have not chosen a password yet.
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    locale: Mapped[str] = mapped_column(String(5), default="nb")
+    # The language the person chose (nb/nn/en); None: follow their organisation's.
+    locale: Mapped[str | None] = mapped_column(String(5))
     is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # When the account was disabled: it is deleted RETENTION_DISABLED_MONTHS later.

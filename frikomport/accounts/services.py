@@ -13,6 +13,7 @@ from frikomport.accounts.passwords import burn_time, hash_password, needs_rehash
 from frikomport.audit.services import record
 from frikomport.db import lock_row, utcnow
 from frikomport.errors import DomainError, NotFoundError
+from frikomport.i18n import recipient_locale
 from frikomport.notifications.services import queue_templated_email
 from frikomport.permissions import Permission, ensure
 from frikomport.tenancy.models import Membership, Organisation, Role
@@ -44,8 +45,12 @@ def check_password_policy(password: str, email: str = "") -> None:
 
 
 def sign_up(session: Session, *, email: str, name: str, organisation: Organisation,
-            phone: str = "", locale: str = "nb") -> None:
+            phone: str = "", locale: str | None = None, mail_locale: str | None = None) -> None:
     """Start an account: the person chooses a password from a link sent to the address.
+
+    ``locale`` is a language the person chose (saved on the account; None: follow the
+    organisation), ``mail_locale`` the language of the page they signed up on, which
+    the e-mail is written in.
 
     Nothing is stored until the link is opened (see :func:`finish_signup`), so nobody
     can attach someone else's address to an organisation or prepare an account for it.
@@ -55,13 +60,14 @@ def sign_up(session: Session, *, email: str, name: str, organisation: Organisati
     email = normalise_email(email)
     user = find_user_by_email(session, email)
     if user is not None and user.password_hash:
-        queue_templated_email(session, email, "signup_exists", user.locale, user=user,
+        queue_templated_email(session, email, "signup_exists", recipient_locale(user), user=user,
                               login=external_url("accounts.login"),
                               reset=external_url("accounts.forgot_password"))
         return
     token = tokens.make_signup_token(email=email, name=name.strip(), phone=phone.strip(),
                                      organisation_id=organisation.id, locale=locale)
-    queue_templated_email(session, email, "signup_finish", locale, name=name.strip(),
+    mail_locale = mail_locale or locale or organisation.language
+    queue_templated_email(session, email, "signup_finish", mail_locale, name=name.strip(),
                           link=external_url("accounts.finish_signup", token=token),
                           days=current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 86400)
 
@@ -117,7 +123,8 @@ def finish_signup(session: Session, token: str, password: str) -> User:
 
 def send_email_confirmation(session: Session, user: User) -> None:
     link = external_url("accounts.confirm_email", token=tokens.make_confirm_token(user))
-    queue_templated_email(session, user.email, "confirm_email", user.locale, user=user, link=link)
+    queue_templated_email(session, user.email, "confirm_email", recipient_locale(user),
+                          user=user, link=link)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -141,7 +148,7 @@ def request_password_reset(session: Session, email: str) -> None:
         return
     link = external_url("accounts.reset_password", token=tokens.make_reset_token(user))
     hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
-    queue_templated_email(session, user.email, "password_reset", user.locale,
+    queue_templated_email(session, user.email, "password_reset", recipient_locale(user),
                           user=user, link=link, hours=hours)
 
 
@@ -204,11 +211,12 @@ def _set_password(user: User, password: str) -> None:
 
 
 def update_profile(session: Session, user: User, *, name: str, phone: str,
-                   job_title: str, locale: str) -> None:
-    if locale not in current_app.config["LANGUAGES"]:
+                   job_title: str, locale: str | None) -> None:
+    """``locale`` None (or "") means no choice of one's own: follow the organisation."""
+    if locale and locale not in current_app.config["LANGUAGES"]:
         raise DomainError(_("Unknown language."))
     user.name, user.phone, user.job_title, user.locale = (
-        name.strip(), phone.strip(), job_title.strip(), locale)
+        name.strip(), phone.strip(), job_title.strip(), locale or None)
 
 
 def create_site_admin(session: Session, *, email: str, name: str, password: str) -> User:

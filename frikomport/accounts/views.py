@@ -92,7 +92,8 @@ def signup():
         organisation = get_organisation_by_id(db.session, form.organisation.data)
         if run_service(form, lambda: services.sign_up(
             db.session, email=form.email.data, name=form.name.data, organisation=organisation,
-            phone=form.phone.data or "", locale=select_locale(),
+            phone=form.phone.data or "", locale=session.get("locale"),
+            mail_locale=select_locale(),
         )):
             return render_template("accounts/check_email.html", email=form.email.data)
     return render_form("accounts/signup.html", form)
@@ -182,7 +183,7 @@ def profile():
         db.session, current_user, name=form.name.data, phone=form.phone.data or "",
         job_title=form.job_title.data or "", locale=form.locale.data,
     )):
-        session["locale"] = current_user.locale
+        session.pop("locale", None)  # the saved choice (or the organisation's) applies now
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("accounts.profile"))
     return render_form("accounts/profile.html", form, password_form=ChangePasswordForm())
@@ -202,6 +203,6 @@ def change_password():
 
 def _profile_form(**kwargs) -> ProfileForm:
     form = ProfileForm(obj=current_user, **kwargs)
-    form.locale.choices = [SelectChoice(code, label)
-                           for code, label in current_app.config["LANGUAGES"].items()]
+    form.locale.choices = [SelectChoice("", _("The same as my organisation")), *(
+        SelectChoice(code, label) for code, label in current_app.config["LANGUAGES"].items())]
     return form

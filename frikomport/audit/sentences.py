@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from frikomport.audit.models import AuditEvent
 from frikomport.courses.models import Category, Course, Location, ServiceArea
-from frikomport.templating import norwegian
+from frikomport.templating import written as marked_written
 from frikomport.tenancy.forms import ROLE_LABELS
 from frikomport.tenancy.models import Organisation, Role
 
@@ -107,7 +107,8 @@ FIELD_LABELS = {
     "cancelled_registrations": _l("Registrations cancelled"),
     "sessions": _l("Sessions"), "reserved_seats": _l("Reserved seats"),
     "allow_guests": _l("Guests can register"), "requires_approval": _l("Needs approval"),
-    "ask_for_comment": _l("Asks for a comment"),
+    "ask_for_comment": _l("Asks for a comment"), "language": _l("Written form"),
+    "content_language": _l("Language of the course"),
     "cancellation_deadline": _l("Cancellation deadline"),
 }
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel", "sign-in sheet": _l("sign-in sheet")}
@@ -220,7 +221,7 @@ def _shown(name: str, value) -> str | Markup:
 
 
 def _content(text: str, written: bool) -> str | Markup:
-    return norwegian(text) if written and text else text
+    return marked_written(text) if written and text else text
 
 
 def _changes(changes) -> list[Change]:

@@ -73,6 +73,7 @@ def course_list():
 def new_course():
     form = _course_form()
     if request.method == "GET":
+        form.content_language.data = g.organisation.language
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email
         add_empty_session_rows(form)

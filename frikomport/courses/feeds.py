@@ -41,8 +41,11 @@ def course_events(course: Course) -> list[Event]:
         title = single_line(course.title)
         if len(course.sessions) > 1:
             title = f"{title} ({number}/{len(course.sessions)})"
-        event.add("summary", title)
-        event.add("description", clean_text(f"{course.summary}\n\n{url}").strip())
+        # The organiser's text is in the course's language (RFC 5545 LANGUAGE).
+        written_in = {"language": course.content_language}
+        event.add("summary", title, parameters=written_in)
+        event.add("description", clean_text(f"{course.summary}\n\n{url}").strip(),
+                  parameters=written_in)
         event.add("url", url)
         if course.contact_email:
             event.add("organizer", f"mailto:{single_line(course.contact_email)}", parameters={

@@ -29,6 +29,7 @@ from wtforms.validators import (
 from frikomport.courses.models import Course, Visibility
 from frikomport.courses.services import MAX_CAPACITY, CourseData
 from frikomport.forms import Form, RowForm, RowList, strip
+from frikomport.i18n import language_choices
 from frikomport.timeutil import local_to_utc, naive_local_to_utc, to_local
 
 VISIBILITY_LABELS = {
@@ -76,6 +77,10 @@ class CourseForm(Form):
     errors in this order."""
 
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    content_language = SelectField(
+        _l("Written in"), choices=language_choices, validate_choice=False,  # checked by the service
+        description=_l("The language you write the course in. Screen readers read it in "
+                       "that language."))
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)],
                             description=_l("One or two sentences shown in lists and search."))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)],
@@ -179,7 +184,7 @@ def course_data(form: CourseForm) -> CourseData:
         requires_approval=form.requires_approval.data,
         ask_for_comment=form.ask_for_comment.data,
         cancellation_deadline=naive_local_to_utc(form.cancellation_deadline.data),
-        sessions=sessions,
+        content_language=form.content_language.data or "", sessions=sessions,
     )
 
 
@@ -193,7 +198,7 @@ def fill_course_form(form: CourseForm, course: Course) -> None:
     for name in ("title", "summary", "description", "target_group", "instructor",
                  "contact_name", "contact_email", "contact_phone", "price_nok", "capacity",
                  "reserved_seats", "allow_guests", "requires_approval",
-                 "ask_for_comment"):
+                 "ask_for_comment", "content_language"):
         getattr(form, name).data = getattr(course, name)
     form.category.data = course.category_id
     form.service_area.data = course.service_area_id

@@ -85,6 +85,8 @@ class Course(db.Model):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The language the organiser writes the course in (nb/nn/en), marked up with lang.
+    content_language: Mapped[str] = mapped_column(String(5), default="nb", server_default="nb")
     summary: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown
     category_id: Mapped[int | None] = mapped_column(

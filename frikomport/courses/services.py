@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,6 +59,7 @@ class CourseData:
     requires_approval: bool = False
     ask_for_comment: bool = True
     cancellation_deadline: datetime | None = None
+    content_language: str = ""  # empty: the organisation's written form
 
     @classmethod
     def from_course(cls, course: Course) -> CourseData:
@@ -69,6 +71,8 @@ def validate(data: CourseData) -> None:
     """Raise DomainError with a message for the first rule the data breaks."""
     if not data.title.strip():
         raise DomainError(_("The course needs a title."))
+    if data.content_language and data.content_language not in current_app.config["LANGUAGES"]:
+        raise DomainError(_("Unknown language."))
     if not 0 <= data.capacity <= MAX_CAPACITY:
         raise DomainError(_("The number of seats must be between 0 and %(n)d.", n=MAX_CAPACITY))
     if data.price_nok < 0:
@@ -113,6 +117,7 @@ def create_course(session: Session, actor, organisation: Organisation,
     _check_vocabulary(session, organisation, data)
     course = Course(organisation=organisation, organisation_id=organisation.id,
                     created_by=actor, state=CourseState.DRAFT)
+    data.content_language = data.content_language or organisation.language
     _apply(course, data)
     session.add(course)
     session.flush()
@@ -139,6 +144,7 @@ def update_course(session: Session, actor, course: Course, data: CourseData) -> 
     if course.state == CourseState.PUBLISHED and not data.sessions:
         raise DomainError(_("A published course needs at least one session."))
     _check_vocabulary(session, course.organisation, data)
+    data.content_language = data.content_language or course.content_language
     changed = _changed_fields(CourseData.from_course(course), data)
     _apply(course, data)
     record(session, actor, "course.updated", course, course.organisation, fields=changed)

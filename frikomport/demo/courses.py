@@ -125,6 +125,7 @@ def _ensure_course(session: Session, today: date, slug, title, category, service
         location_id=vocabulary.list_items(session, organisation, Location)[0].id,
         contact_name=actor.name, contact_email=actor.email, target_group="Alle ansatte",
         sessions=[(local_to_utc(day, time(hours[0])), local_to_utc(day, time(hours[1])))],
+        content_language="nb",  # the demo texts are Bokmål, whatever the host's written form
     )
     course = services.create_course(session, actor, organisation, data)
     if publish:

@@ -32,6 +32,9 @@ MUNICIPALITIES = [
     ("tinn", "Tinn kommune", "Storstulgata 1, 3660 Rjukan", "35 08 00 00"),
 ]
 
+# Municipalities whose written form is Nynorsk (their pages and staff e-mails are in it).
+NYNORSK = frozenset({"hjartdal", "nore-og-uvdal"})
+
 # (first name, last name, role): an admin, an organiser and two employees per municipality.
 PEOPLE = [
     [("Kari", "Nordmann", Role.ADMIN), ("Ola", "Haugen", Role.ORGANISER),
@@ -107,6 +110,7 @@ def _organisation(session: Session, slug: str, name: str, address: str,
                 slug, f"{name} er med i kurssamarbeidet i Kongsbergregionen. Besøksadresse: "
                       f"{address}."),
             contact_email=f"kurs@{slug}.{DEMO_DOMAIN}", contact_phone=phone,
+            language="nn" if slug in NYNORSK else "nb",
         )
         session.add(organisation)
         session.flush()

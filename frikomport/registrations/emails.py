@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from frikomport.courses.feeds import calendar_bytes
+from frikomport.i18n import recipient_locale
 from frikomport.notifications.services import Attachment, queue_templated_email
 from frikomport.registrations import tokens
 from frikomport.registrations.models import Registration
@@ -12,7 +13,8 @@ from frikomport.urls import external_url
 
 
 def _locale(registration: Registration) -> str:
-    return registration.user.locale if registration.user else "nb"
+    """The participant's language; a guest's is that of the course's host."""
+    return recipient_locale(registration.user, host=registration.course.organisation)
 
 
 def _ics(registration: Registration) -> tuple[Attachment, ...]:

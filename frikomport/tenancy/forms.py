@@ -6,6 +6,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from frikomport.accounts.forms import new_password_fields
 from frikomport.forms import Form, strip
+from frikomport.i18n import language_choices
 from frikomport.tenancy.models import Role
 
 ROLE_LABELS = {
@@ -30,11 +31,16 @@ class OrganisationForm(Form):
     website = URLField(_l("Website"), validators=[
         Optional(), Length(max=300),
         Regexp(r"^https?://", message=_l("The address must start with https:// or http://."))])
+    language = SelectField(_l("Written form"), choices=language_choices, default="nb",
+                           description=_l("The language of the organisation's pages, of new "
+                                          "courses, and of e-mails to staff who have not "
+                                          "chosen a language themselves."))
     logo = FileField(_l("Logo"), description=_l("PNG, JPEG, WebP or GIF, at most 2 MB."))
 
     def organisation_fields(self) -> dict[str, str]:
         return {name: getattr(self, name).data or "" for name in
-                ("name", "region", "description", "contact_email", "contact_phone", "website")}
+                ("name", "region", "description", "contact_email", "contact_phone", "website",
+                 "language")}
 
 
 class NewOrganisationForm(OrganisationForm):

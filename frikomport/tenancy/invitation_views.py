@@ -3,14 +3,13 @@ account."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from frikomport.accounts.sessions import log_in
 from frikomport.errors import DomainError
 from frikomport.extensions import db
-from frikomport.i18n import select_locale
 from frikomport.tenancy import invitations
 from frikomport.tenancy.forms import AcceptInvitationForm, NewInviteeForm
 from frikomport.tenancy.models import Invitation
@@ -46,7 +45,7 @@ def respond(token: str):
     if form.validate_on_submit() and (created := run_service(
             form, lambda: invitations.accept_as_new_person(
                 db.session, invitation_id, name=form.name.data, password=form.password.data,
-                locale=select_locale()))):
+                locale=session.get("locale")))):  # only a language the person chose
         log_in(db.session, created.value)
         flash(_("Your account is ready. Welcome to %(name)s!", name=organisation.name),
               "success")

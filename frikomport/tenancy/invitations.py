@@ -22,6 +22,7 @@ from frikomport.accounts.services import check_password_policy, find_user_by_ema
 from frikomport.audit.services import record
 from frikomport.db import lock_row, utcnow
 from frikomport.errors import DomainError
+from frikomport.i18n import recipient_locale
 from frikomport.notifications.services import queue_templated_email
 from frikomport.permissions import Permission, can, ensure
 from frikomport.signing import digest
@@ -55,7 +56,7 @@ def invite(session: Session, actor, organisation: Organisation, *, email: str, n
            role=role.value)
     known = find_user_by_email(session, email)  # only to write in the person's language
     queue_templated_email(
-        session, email, "invitation", known.locale if known else "nb",
+        session, email, "invitation", recipient_locale(known, host=organisation),
         organisation=organisation, role=role, inviter=actor.name, name=invitation.name,
         link=external_url("invitations.respond", token=token),
         days=_lifetime().days)
@@ -132,7 +133,7 @@ def accept(session: Session, invitation_id: int, user: User) -> Membership:
 
 
 def accept_as_new_person(session: Session, invitation_id: int, *, name: str, password: str,
-                         locale: str) -> User:
+                         locale: str | None = None) -> User:
     """Create the account of an invited person who has none (or complete one that never
     got a password: the link proves the address), and accept."""
     invitation = _still_valid(session, invitation_id)

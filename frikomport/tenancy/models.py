@@ -39,6 +39,9 @@ class Organisation(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     website: Mapped[str] = mapped_column(String(300), default="")
     logo_filename: Mapped[str | None] = mapped_column(String(100))
+    # The municipality's written form (nb/nn) or en: its pages, its staff's e-mails and,
+    # by default, its courses are in it.
+    language: Mapped[str] = mapped_column(String(5), default="nb", server_default="nb")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(

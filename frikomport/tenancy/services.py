@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -18,7 +19,8 @@ from frikomport.tenancy.scoping import get_scoped, scoped
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = frozenset({"admin", "new", "api", "static"})
-EDITABLE_FIELDS = ("name", "region", "description", "contact_email", "contact_phone", "website")
+EDITABLE_FIELDS = ("name", "region", "description", "contact_email", "contact_phone", "website",
+                   "language")
 
 
 def list_organisations(session: Session) -> list[Organisation]:
@@ -52,6 +54,8 @@ def _apply_fields(organisation: Organisation, fields: dict) -> set[str]:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    if "language" in fields and fields["language"] not in current_app.config["LANGUAGES"]:
+        raise DomainError(_("Unknown language."))
     changed = set()
     for name, value in fields.items():
         value = (value or "").strip()

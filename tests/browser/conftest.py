@@ -61,6 +61,23 @@ def live_server(live_app):
         yield url
 
 
+class NorwegianBrowser:
+    """The shared browser, whose pages ask for Norwegian (``Accept-Language: nb``) unless a
+    test says otherwise: Chromium would ask for English, and the portal follows it."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        return self._browser.new_context(**{"locale": "nb-NO", **options})
+
+    def new_page(self, **options):
+        return self._browser.new_page(**{"locale": "nb-NO", **options})
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
@@ -71,5 +88,5 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
+        yield NorwegianBrowser(browser)
         browser.close()

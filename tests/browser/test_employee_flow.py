@@ -112,5 +112,11 @@ def test_language_switch_and_skip_link(live_server, browser):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Hopp til hovedinnhold"
     page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()  # the menu is shown once the stylesheets are in
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("link", name="Log in").is_visible()
+    page.get_by_role("button", name="Nynorsk").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "nn"
+    assert page.get_by_role("link", name="Logg inn").is_visible()
+    assert page.get_by_role("button", name="Bokmål").get_attribute("lang") == "nb"

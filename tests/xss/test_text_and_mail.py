@@ -138,7 +138,7 @@ MARKUP_MADE = {"frikomport/courses/markdown.py", "frikomport/search/whoosh_backe
 def test_templates_never_switch_escaping_off():
     """No template marks text safe; Markup is made only where sanitised or escaped markup
     is produced (the Markdown renderer, the search backends' highlighted snippets, the
-    ``norwegian`` filter's lang element around escaped text)."""
+    ``written`` filter's lang element around escaped text)."""
     switches = re.compile(r"\|\s*safe\b|autoescape\s+false|\bMarkup\s*\(|\|\s*unescape\b")
     found = [f"{path.relative_to(ROOT)}: {match[0]}"
              for path in (ROOT / "templates").rglob("*") if path.is_file()

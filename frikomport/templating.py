@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from babel.dates import format_skeleton, get_datetime_format
 from flask import Flask
-from flask_babel import format_date, format_decimal, format_time, get_locale, get_timezone
+from flask_babel import format_currency, format_date, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -28,7 +28,11 @@ SHORT_DATE = "yMMMEd"  # CLDR skeleton: "søn. 6. des. 2026", "Sun, Dec 6, 2026"
 
 
 def price(value: int) -> str:
-    return _("Free") if value == 0 else f"{format_decimal(value)} kr"
+    """Whole kroner in the locale's own currency pattern: "1 200 kr", "NOK1,200"."""
+    if value == 0:
+        return _("Free")
+    pattern = get_locale().currency_formats["standard"].pattern.replace(".00", "")
+    return format_currency(value, "NOK", format=pattern, currency_digits=False)
 
 
 def _skeleton(value: date | datetime, skeleton: str) -> str:

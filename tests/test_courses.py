@@ -328,7 +328,7 @@ def test_course_page_shows_seats_price_and_reserved_seats(client, kongsberg):
                            price_nok=1500, reserved_seats=5,
                            reserved_until=utcnow() + timedelta(days=3))
     page = client.get(f"/courses/{course.id}").text
-    assert "2 plasser igjen" in page and "1\xa0500 kr" in page
+    assert "2 plasser igjen" in page and "1\xa0500\xa0kr" in page
     assert "5 plasser er reservert for ansatte i Kongsberg kommune" in page
     full = CourseFactory(organisation=kongsberg, capacity=2, confirmed_count=2,
                          waitlist_count=3)

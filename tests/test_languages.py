@@ -177,3 +177,17 @@ def test_a_new_course_is_written_in_the_organisations_language(client, login):
     login(member(hjartdal, Role.ORGANISER))
     form = client.get("/o/hjartdal/admin/courses/new").text
     assert '<option selected value="nn">Nynorsk</option>' in form
+
+
+def test_prices_follow_the_locale(app):
+    from flask_babel import force_locale
+
+    from frikomport.templating import price
+
+    with app.test_request_context():
+        with force_locale("nb"):
+            assert price(1500) == "1\xa0500\xa0kr"
+        with force_locale("nn"):
+            assert price(0) == "Gratis"
+        with force_locale("en"):
+            assert price(1500) == "NOK1,500"

@@ -168,10 +168,11 @@ def test_every_page_is_translated(pseudo, role):
     assert not found, f"untranslated words on {len(found)} of {pages} pages: {found}"
 
 
+@pytest.mark.parametrize("promoted", [False, True])  # the two versions of a confirmation
 @pytest.mark.parametrize("template", EMAILS)
-def test_every_e_mail_is_translated(pseudo, template):
+def test_every_e_mail_is_translated(pseudo, template, promoted):
     app, world, vocabulary, stored = pseudo
-    context = _e_mail_context(world)
+    context = _e_mail_context(world) | {"promoted": promoted}
     with app.test_request_context():
         subject, body = render_email(template, PSEUDO, **context)
     words = leftovers(f"{subject}\n{body}", vocabulary, stored)

@@ -169,5 +169,10 @@ def kongsberg(app):
 
 
 @pytest.fixture
+def notodden(app):
+    return OrganisationFactory(slug="notodden", name="Notodden kommune")
+
+
+@pytest.fixture
 def flesberg(app):
     return OrganisationFactory(slug="flesberg", name="Flesberg kommune")

@@ -31,3 +31,13 @@ def roles_of(organisation) -> dict:
     """E-mail address → role of everyone in the organisation."""
     return {m.user.email: m.role for m in db.session.scalars(
         select(Membership).where(Membership.organisation_id == organisation.id))}
+
+
+def states(course) -> list[tuple[str, object]]:
+    """(e-mail, state) of every registration for the course, oldest first, freshly read."""
+    from frikomport.registrations.models import Registration
+
+    db.session.expire_all()
+    rows = db.session.scalars(select(Registration).where(Registration.course_id == course.id)
+                              .order_by(Registration.id))
+    return [(r.email, r.state) for r in rows]

@@ -42,8 +42,9 @@ db: install
 demo: db
 	$(BIN)/flask demo seed
 
+# Links in e-mails point at the address the portal is served on (unless BASE_URL is set).
 run: install translations assets demo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install translations browser assets
 	$(BIN)/ruff check .
@@ -54,7 +55,7 @@ test: install translations browser assets
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	  else echo "chromium missing and not root: browser tests will be skipped"; fi; }
 
 lint: install

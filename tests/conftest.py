@@ -15,7 +15,7 @@ import flask.globals
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from frikomport import create_app
 from frikomport.extensions import db
@@ -37,7 +37,20 @@ def _postgres_url(raw: str) -> str:
     return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", raw)
 
 
+def _create_database_if_missing(url: str) -> None:
+    """CI's server may not have the database yet: create it from the maintenance one."""
+    target = make_url(url)
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                   {"name": target.database})
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()
+
+
 def _reset_postgres(url: str) -> None:
+    _create_database_if_missing(url)
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))

@@ -141,6 +141,13 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "OUTBOX_IN_PROCESS": _bool(env.get("OUTBOX_IN_PROCESS"), not production),
         "OUTBOX_POLL_SECONDS": _int(env, "OUTBOX_POLL_SECONDS", 5),
         "OUTBOX_MAX_ATTEMPTS": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
+        # Calendar and Atom feeds (frikomport/courses/feed_window.py) cover the courses
+        # from this many months back to this many ahead, at most FEED_MAX_EVENTS events;
+        # shared caches may keep a public feed FEED_MAX_AGE_SECONDS.
+        "FEED_MONTHS_BACK": _int(env, "FEED_MONTHS_BACK", 3),
+        "FEED_MONTHS_AHEAD": _int(env, "FEED_MONTHS_AHEAD", 18),
+        "FEED_MAX_EVENTS": _int(env, "FEED_MAX_EVENTS", 1000),
+        "FEED_MAX_AGE_SECONDS": _int(env, "FEED_MAX_AGE_SECONDS", 300),
         # Registrations
         "REMINDER_DAYS": _int(env, "REMINDER_DAYS", 2),
         # Guest registrations whose e-mail address is not confirmed are deleted after this.

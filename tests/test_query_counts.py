@@ -3,10 +3,13 @@
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from frikomport.courses import choices
+from frikomport.courses.models import Category, CourseState, ServiceArea, Visibility
 from frikomport.extensions import db
 from frikomport.tenancy.models import Role
+from frikomport.timeutil import to_local
 from tests.factories import (
     CategoryFactory,
     CourseFactory,
@@ -18,7 +21,7 @@ from tests.factories import (
 )
 
 PAGES = {
-    "/courses/": 8,
+    "/courses/": 9,
     "/": 8,
     "/o/kongsberg/": 8,
     "/courses/feed.atom": 6,
@@ -74,3 +77,78 @@ def test_list_pages_do_not_query_per_course(app, client, login, logged_in):
     assert small == large
     for path, count in large.items():
         assert count <= PAGES[path], (path, count)
+
+
+# The catalogue pages (issue 12): the same queries at any size, the filter choices included.
+# Each request is measured with the choice cache emptied (the most a request can cost);
+# a warm cache saves exactly the three choice queries.
+
+CATALOGUE_LIMITS = {"list": 7, "filtered": 7, "second_page": 7, "calendar": 1,
+                    "empty_calendar": 2, "front": 3, "organisation": 3}
+CHOICE_QUERIES = 3
+
+
+def catalogue_paths() -> dict[str, str]:
+    month = to_local(in_days(3)[0]).strftime("%Y-%m")
+    return {
+        "list": "/courses/",
+        "filtered": "/courses/?organisation=kongsberg&category=Felles&service_area=Helse"
+                    f"&month={month}&free_seats=1",
+        "second_page": "/courses/?page=2",
+        "calendar": f"/courses/calendar?month={month}",
+        "empty_calendar": "/courses/calendar?month=2001-01",
+        "front": "/",
+        "organisation": "/o/kongsberg/",
+    }
+
+
+def add_catalogue(organisation, count: int) -> None:
+    """``count`` courses of every kind: visible or not, upcoming, past, draft, cancelled."""
+    category = (db.session.scalar(select(Category).filter_by(organisation_id=organisation.id))
+                or CategoryFactory(organisation=organisation, name="Felles"))
+    area = (db.session.scalar(select(ServiceArea).filter_by(organisation_id=organisation.id))
+            or ServiceAreaFactory(organisation=organisation, name="Helse"))
+    kinds = [(Visibility.PUBLIC, CourseState.PUBLISHED), (Visibility.REGION, CourseState.PUBLISHED),
+             (Visibility.INTERNAL, CourseState.PUBLISHED), (Visibility.PUBLIC, CourseState.DRAFT),
+             (Visibility.PUBLIC, CourseState.CANCELLED)]
+    for number in range(count):
+        visibility, state = kinds[number % len(kinds)]
+        days = -30 if number % 7 == 6 else 3 + number % 20
+        CourseFactory(organisation=organisation, category=category, service_area=area,
+                      visibility=visibility, state=state,
+                      sessions=[in_days(days, 9), in_days(days + 7, 13)])
+
+
+def cold_query_counts(app, client) -> dict[str, int]:
+    counts = {}
+    for name, path in catalogue_paths().items():
+        choices.clear_cache(app)
+        counts[name] = query_counts(client, [path])[path]
+    return counts
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "employee", "other_member"])
+def test_catalogue_pages_cost_the_same_at_two_sizes(app, client, login, viewer):
+    kongsberg = OrganisationFactory(slug="kongsberg")
+    if viewer != "anonymous":
+        home = kongsberg if viewer == "employee" else OrganisationFactory()
+        login(member(home))
+    add_catalogue(kongsberg, 5)
+    small = cold_query_counts(app, client)
+    add_catalogue(OrganisationFactory(), 30)
+    add_catalogue(kongsberg, 25)  # 60 courses in all, two sessions each
+    large = cold_query_counts(app, client)
+    assert small == large
+    # Logged in: the login session, the memberships and (unless the page has loaded it
+    # already) the home organisation, whose written form picks the language.
+    logged_in = 3 if viewer != "anonymous" else 0
+    for name, count in large.items():
+        assert count <= CATALOGUE_LIMITS[name] + logged_in, (name, count)
+
+
+def test_cached_filter_choices_save_their_queries(app, client):
+    add_catalogue(OrganisationFactory(slug="kongsberg"), 10)
+    choices.clear_cache(app)
+    cold = query_counts(client, ["/courses/"])["/courses/"]
+    warm = query_counts(client, ["/courses/"])["/courses/"]
+    assert warm == cold - CHOICE_QUERIES

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -79,20 +80,32 @@ class Course(db.Model):
         CheckConstraint("price_nok >= 0", name="price_not_negative"),
         CheckConstraint("confirmed_count >= 0 AND confirmed_count <= capacity",
                         name="confirmed_within_capacity"),
+        # The catalogue's read paths (frikomport/courses/queries.py, migration e7b3c5a1d9f4):
+        # list and front page in start order, an organisation's page, the filter choices'
+        # EXISTS probes, and the catalogue version (max updated_at). They replace the
+        # single-column indexes on state, organisation_id, category_id and service_area_id
+        # (their prefixes), which also kept SQLite from sorting every published course.
+        Index("ix_course_state_starts_at", "state", "starts_at", "id"),
+        Index("ix_course_organisation_state_starts_at", "organisation_id", "state",
+              "starts_at"),
+        Index("ix_course_category_state", "category_id", "state"),
+        Index("ix_course_service_area_state", "service_area_id", "state"),
+        Index("ix_course_updated_at", "updated_at"),
+        Index("ix_course_organisation_ends_at", "organisation_id", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+        ForeignKey("organisation.id", ondelete="CASCADE"))  # indexed in __table_args__
     title: Mapped[str] = mapped_column(String(200))
     # The language the organiser writes the course in (nb/nn/en), marked up with lang.
     content_language: Mapped[str] = mapped_column(String(5), default="nb", server_default="nb")
     summary: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown
     category_id: Mapped[int | None] = mapped_column(
-        ForeignKey("category.id", ondelete="SET NULL"), index=True)
+        ForeignKey("category.id", ondelete="SET NULL"))  # indexed in __table_args__
     service_area_id: Mapped[int | None] = mapped_column(
-        ForeignKey("service_area.id", ondelete="SET NULL"), index=True)
+        ForeignKey("service_area.id", ondelete="SET NULL"))  # indexed in __table_args__
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id", ondelete="SET NULL"))
     target_group: Mapped[str] = mapped_column(String(300), default="")
     instructor: Mapped[str] = mapped_column(String(200), default="")
@@ -108,7 +121,7 @@ class Course(db.Model):
     visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"),
                                                    default=Visibility.REGION)
     state: Mapped[CourseState] = mapped_column(_enum(CourseState, "course_state"),
-                                               default=CourseState.DRAFT, index=True)
+                                               default=CourseState.DRAFT)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     # Denormalised from the sessions so lists can sort and filter without joins.
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

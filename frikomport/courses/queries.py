@@ -1,24 +1,36 @@
 """Read side of the catalogue: every query applies the viewer's visibility clause and
-loads what list pages show in a constant number of queries (no query per row)."""
+loads what list pages show in a constant number of queries (no query per row).
+
+The catalogue pages (list, calendar, front page, organisation page) also cost the same
+at 50,000 courses as at 500: each query reads through an index (migration
+``e7b3c5a1d9f4``) and stops after a bounded number of rows: a page of cards, a capped
+count, a capped month of calendar entries. The filter choices are probed per
+organisation / category / service area, not computed over all courses, and cached
+briefly (:mod:`frikomport.courses.choices`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import Boolean, ColumnElement, Select, and_, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from frikomport.courses.models import Category, Course, CourseSession, CourseState, ServiceArea
 from frikomport.db import utcnow
 from frikomport.errors import NotFoundError
-from frikomport.extensions import db
 from frikomport.permissions import ensure_can_view_course, visible_courses_clause
 from frikomport.tenancy.models import Organisation
 from frikomport.timeutil import month_bounds
 
 PER_PAGE = 20
 FEED_HISTORY = timedelta(days=90)  # past courses stay in feeds this long
+COUNT_LIMIT = 1000       # the list counts at most this many matches ("more than 1000")
+CALENDAR_LIMIT = 300     # sessions shown in one month of the calendar
 
 
 @dataclass(frozen=True)
@@ -39,17 +51,43 @@ def _with_list_data(query: Select) -> Select:
     )
 
 
+def _with_card_data(query: Select) -> Select:
+    """What a course card shows: the long texts (description, cancel reason) stay out."""
+    return _with_list_data(query).options(defer(Course.description),
+                                          defer(Course.cancel_reason))
+
+
 def visible_courses(user) -> Select[tuple[Course]]:
     return select(Course).where(visible_courses_clause(user))
 
 
-def _apply_filters(query: Select, filters: CourseFilters) -> Select:
+def upcoming_clause(user) -> ColumnElement[bool]:
+    """Published courses the user may see that have not ended (the catalogue)."""
+    return and_(visible_courses_clause(user), Course.state == CourseState.PUBLISHED,
+                Course.ends_at >= utcnow())
+
+
+def _apply_filters(query: Select, filters: CourseFilters, counting: bool = False) -> Select:
+    """The list's filters, in the form each query reads best through the indexes.
+
+    The organisation becomes ``organisation_id = (SELECT id ...)``: one organisation's
+    courses in start order (``ix_course_organisation_state_starts_at``). A category or
+    service-area name may belong to several organisations: the page of cards joins the
+    name and walks the courses in start order until the page is full; the count, which
+    needs no order, takes ``category_id IN (SELECT id ...)`` through
+    ``ix_course_category_state`` (the join form would walk every published course).
+    """
     if filters.organisation:
-        query = query.join(Course.organisation).where(Organisation.slug == filters.organisation)
-    if filters.category:
-        query = query.join(Course.category).where(Category.name == filters.category)
-    if filters.service_area:
-        query = query.join(Course.service_area).where(ServiceArea.name == filters.service_area)
+        query = query.where(Course.organisation_id == select(Organisation.id).where(
+            Organisation.slug == filters.organisation).scalar_subquery())
+    for model, column, name in ((Category, Course.category_id, filters.category),
+                                (ServiceArea, Course.service_area_id, filters.service_area)):
+        if not name:
+            continue
+        if counting:
+            query = query.where(column.in_(select(model.id).where(model.name == name)))
+        else:
+            query = query.join(model, column == model.id).where(model.name == name)
     if filters.month:
         start, end = month_bounds(filters.month.year, filters.month.month)
         has_session = select(CourseSession.id).where(
@@ -61,43 +99,49 @@ def _apply_filters(query: Select, filters: CourseFilters) -> Select:
     return query
 
 
-def browse(session: Session, user, filters: CourseFilters, per_page: int = PER_PAGE):
-    """Upcoming published courses matching the filters, soonest first, paginated."""
-    query = visible_courses(user).where(Course.state == CourseState.PUBLISHED,
-                                        Course.ends_at >= utcnow())
-    query = _with_list_data(_apply_filters(query, filters))
-    query = query.order_by(Course.starts_at, Course.id)
-    return db.paginate(query, page=filters.page, per_page=per_page, error_out=False)
+class CataloguePage(SelectPagination):
+    """A page of the course list whose count stops at :data:`COUNT_LIMIT`.
+
+    Counting every match costs a walk over all of them; past a thousand the exact
+    number helps no one, so the count query reads at most ``COUNT_LIMIT + 1`` index
+    entries (``SELECT count(*) FROM (SELECT id ... LIMIT 1001)``). ``total`` is then
+    ``COUNT_LIMIT`` and ``more`` is true ("more than 1000 courses"); the pages end there.
+    """
+
+    more: bool = False
+
+    def _query_count(self) -> int:
+        bounded = self._query_args["count_select"].limit(COUNT_LIMIT + 1).subquery()
+        found = self._query_args["session"].scalar(select(func.count()).select_from(bounded))
+        self.more = found > COUNT_LIMIT
+        return min(found, COUNT_LIMIT)
+
+
+def browse(session: Session, user, filters: CourseFilters,
+           per_page: int = PER_PAGE) -> CataloguePage:
+    """Upcoming published courses matching the filters, soonest first, paginated.
+
+    The page number is capped where the bounded count ends, so the OFFSET (rows the
+    database steps over) never exceeds :data:`COUNT_LIMIT`.
+    """
+    filters = replace(filters, page=min(filters.page, max(COUNT_LIMIT // per_page, 1)))
+    query = _apply_filters(select(Course).where(upcoming_clause(user)), filters)
+    count_select = _apply_filters(select(Course.id).where(upcoming_clause(user)), filters,
+                                  counting=True)
+    return CataloguePage(
+        select=_with_card_data(query).order_by(Course.starts_at, Course.id),
+        count_select=count_select, session=session, page=filters.page, per_page=per_page,
+        max_per_page=None, error_out=False)
 
 
 def upcoming(session: Session, user, limit: int = 6,
              organisation: Organisation | None = None) -> list[Course]:
-    query = visible_courses(user).where(Course.state == CourseState.PUBLISHED,
-                                        Course.ends_at >= utcnow())
+    """The next ``limit`` courses (front page, organisation page), in start order."""
+    query = select(Course).where(upcoming_clause(user))
     if organisation is not None:
         query = query.where(Course.organisation_id == organisation.id)
-    query = _with_list_data(query).order_by(Course.starts_at, Course.id).limit(limit)
+    query = _with_card_data(query).order_by(Course.starts_at, Course.id).limit(limit)
     return list(session.scalars(query).unique())
-
-
-def filter_choices(session: Session, user) -> dict[str, list[str]]:
-    """Distinct organisation, category and service-area names among visible courses."""
-    base = visible_courses(user).where(Course.state == CourseState.PUBLISHED,
-                                       Course.ends_at >= utcnow()).subquery()
-
-    def names(model, key: str) -> list[str]:
-        query = (select(model.name).join(base, getattr(base.c, key) == model.id)
-                 .distinct().order_by(model.name))
-        return list(session.scalars(query))
-
-    return {
-        "organisations": list(session.execute(
-            select(Organisation.slug, Organisation.name)
-            .join(base, base.c.organisation_id == Organisation.id)
-            .distinct().order_by(Organisation.name))),
-        "categories": names(Category, "category_id"),
-        "service_areas": names(ServiceArea, "service_area_id"),
-    }
 
 
 def get_visible_course(session: Session, user, course_id: int) -> Course:
@@ -108,29 +152,95 @@ def get_visible_course(session: Session, user, course_id: int) -> Course:
     return course
 
 
-def _visible_sessions(user) -> Select[tuple[CourseSession]]:
-    """Sessions of visible published courses, soonest first, with course and organiser."""
-    return (
-        select(CourseSession)
-        .join(CourseSession.course)
-        .where(visible_courses_clause(user), Course.state == CourseState.PUBLISHED)
-        .options(joinedload(CourseSession.course).joinedload(Course.organisation))
-        .order_by(CourseSession.starts_at, CourseSession.id)
-    )
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One session in the month calendar: just what the calendar renders."""
+
+    starts_at: datetime
+    course_id: int
+    title: str
+    content_language: str
+    organisation_name: str
 
 
-def sessions_in_month(session: Session, user, year: int, month: int) -> list[CourseSession]:
-    """Every session of a visible published course that starts in the (Oslo) month."""
+@dataclass(frozen=True)
+class CalendarMonth:
+    entries: list[CalendarEntry]
+    limit: int
+    truncated: bool  # more than ``limit`` sessions: only the first ``limit`` are shown
+
+
+class per_row(FunctionElement):
+    """A condition checked row by row, which the planner must not use to pick an index.
+
+    Sessions are found by their start (``ix_course_session_starts_at``), then their course
+    by primary key, and only then is the course's state and visibility checked. Without
+    statistics (no ``ANALYZE`` has run) SQLite guesses that ``course.state = ?`` matches a
+    handful of rows and starts from every published course instead: cost growing with
+    the catalogue. On SQLite the condition is wrapped in ``likely()`` (a no-op that hides
+    it from index selection); elsewhere it is rendered as is.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+    name = "per_row"
+
+
+@compiles(per_row)
+def _per_row(element, compiler, **kw) -> str:
+    return f"({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(per_row, "sqlite")
+def _per_row_sqlite(element, compiler, **kw) -> str:
+    return f"likely({compiler.process(element.clauses, **kw)})"
+
+
+def _visible_session_starts(user) -> Select:
+    """Sessions of visible published courses (any start), soonest first."""
+    listed = and_(visible_courses_clause(user), Course.state == CourseState.PUBLISHED)
+    return (select(CourseSession.starts_at)
+            .join(CourseSession.course)
+            .where(per_row(listed))
+            .order_by(CourseSession.starts_at, CourseSession.id))
+
+
+def sessions_in_month(session: Session, user, year: int, month: int,
+                      limit: int | None = None) -> CalendarMonth:
+    """The sessions of visible published courses that start in the (Oslo) month.
+
+    One narrow query (title, id, start, language, organiser name: no descriptions, no
+    Course objects) over the session start index, capped at ``limit`` so a crowded
+    month costs no more than a full one.
+    """
+    limit = limit or CALENDAR_LIMIT
     start, end = month_bounds(year, month)
-    query = _visible_sessions(user).where(CourseSession.starts_at >= start,
-                                          CourseSession.starts_at < end)
-    return list(session.scalars(query))
+    query = (_visible_session_starts(user)
+             .add_columns(Course.id, Course.title, Course.content_language, Organisation.name)
+             .join(Course.organisation)
+             .where(CourseSession.starts_at >= start, CourseSession.starts_at < end)
+             .limit(limit + 1))
+    entries = [CalendarEntry(*row) for row in session.execute(query)]
+    return CalendarMonth(entries=entries[:limit], limit=limit, truncated=len(entries) > limit)
 
 
-def first_session_from(session: Session, user, moment: datetime) -> CourseSession | None:
-    """The first visible session starting at or after the moment (for "next courses")."""
-    query = _visible_sessions(user).where(CourseSession.starts_at >= moment).limit(1)
-    return session.scalars(query).first()
+def first_session_start(session: Session, user, moment: datetime) -> datetime | None:
+    """When the first visible session at or after the moment starts (for "next courses").
+
+    Walking the sessions from a past moment would step over every finished course's
+    sessions since then. So one query asks two bounded questions: the first session
+    from now on (a walk over upcoming sessions), and, for a past moment, the first one
+    before now of a course still published (one that has started and not ended: few,
+    found through ``ix_course_state_starts_at``).
+    """
+    now = utcnow()
+    upcoming = _visible_session_starts(user).where(CourseSession.starts_at >= max(moment, now))
+    ongoing = (_visible_session_starts(user)
+               .where(Course.state == CourseState.PUBLISHED, Course.starts_at < now,
+                      CourseSession.starts_at >= moment, CourseSession.starts_at < now))
+    found = session.execute(select(upcoming.limit(1).scalar_subquery(),
+                                   ongoing.limit(1).scalar_subquery())).one()
+    return min((start for start in found if start is not None), default=None)
 
 
 def courses_by_id(session: Session, user, course_ids: list[int]) -> dict[int, Course]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, flash, g, render_template, request, send_file
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from frikomport.courses import queries
+from frikomport.courses import choices, queries
+from frikomport.courses import feed_window as feeds
 from frikomport.courses.attachments import get_attachment_for_viewer, stored_path
 from frikomport.courses.feeds import calendar_bytes
 from frikomport.courses.models import Category
@@ -57,31 +60,32 @@ def index():
     filters = _filters_from(request.args)
     pagination = queries.browse(db.session, current_user, filters)
     return render_template("courses/list.html", pagination=pagination, filters=filters,
-                           choices=queries.filter_choices(db.session, current_user))
+                           choices=choices.filter_choices(db.session, current_user))
 
 
 @bp.get("/calendar")
 def month_calendar():
     today = to_local(utcnow()).date()
     month = _month_filter(request.args.get("month")) or today.replace(day=1)
-    by_day: dict[date, list] = {}
-    for course_session in queries.sessions_in_month(db.session, current_user, month.year,
-                                                    month.month):
-        by_day.setdefault(to_local(course_session.starts_at).date(), []).append(course_session)
+    shown = queries.sessions_in_month(db.session, current_user, month.year, month.month)
+    by_day: dict[date, list[queries.CalendarEntry]] = {}
+    for entry in shown.entries:
+        by_day.setdefault(to_local(entry.starts_at).date(), []).append(entry)
     weeks = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(
         month.year, month.month)
     previous = (month - timedelta(days=1)).replace(day=1)
     following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return render_template("courses/calendar.html", month=month, weeks=weeks, by_day=by_day,
                            today=today, previous=previous, following=following,
+                           truncated=shown.truncated, limit=shown.limit,
                            next_month=None if by_day else _next_month_with_courses(following))
 
 
 def _next_month_with_courses(after: date) -> date | None:
     """The month of the first course from ``after`` on, for an empty month's pointer."""
     start, _end = month_bounds(after.year, after.month)
-    found = queries.first_session_from(db.session, current_user, start)
-    return to_local(found.starts_at).date().replace(day=1) if found else None
+    found = queries.first_session_start(db.session, current_user, start)
+    return to_local(found).date().replace(day=1) if found else None
 
 
 @bp.get("/<int:course_id>")
@@ -101,7 +105,8 @@ def detail(course_id: int):
 @bp.get("/<int:course_id>.ics")
 def course_ical(course_id: int):
     course = queries.get_visible_course(db.session, current_user, course_id)
-    return _ical([course], course.title, f"kurs-{course.id}.ics")
+    return _ical(feeds.course_version(course), None, course.title, f"kurs-{course.id}.ics",
+                 lambda: [course])
 
 
 @bp.get("/<int:course_id>/attachments/<int:attachment_id>")
@@ -114,28 +119,47 @@ def attachment(course_id: int, attachment_id: int):
 
 @bp.get("/feed.atom")
 def atom_feed():
-    courses = queries.recently_published(db.session, current_user)
-    body = render_template("courses/atom.xml", courses=courses, updated=utcnow())
-    return Response(body, mimetype="application/atom+xml")
+    """The newest courses of the feed window; 304 when the reader has them already."""
+    window = feeds.current_window()
+    query = feeds.atom_query(current_user, window)
+
+    def build() -> str:
+        return render_template("courses/atom.xml", updated=utcnow(),
+                               courses=feeds.load_for_atom(db.session, query))
+
+    return feeds.conditional_response(
+        feeds.feed_version(db.session, query), window,
+        ("atom", feeds.viewer_key(current_user), str(get_locale())), build,
+        "application/atom+xml; charset=utf-8", public=True)
 
 
 @feeds_bp.get("/courses.ics")
 def organisation_ical():
-    courses = queries.feed_courses(db.session, current_user, organisation=g.organisation)
-    return _ical(courses, _("Courses – %(name)s", name=g.organisation.name),
-                 f"kurs-{g.organisation.slug}.ics")
+    window = feeds.current_window()
+    query = feeds.calendar_query(current_user, window, g.organisation)
+    return _ical(feeds.feed_version(db.session, query), window,
+                 _("Courses – %(name)s", name=g.organisation.name),
+                 f"kurs-{g.organisation.slug}.ics",
+                 lambda: feeds.load_for_calendar(db.session, query))
 
 
 @feeds_bp.get("/categories/<int:category_id>.ics")
 def category_ical(category_id: int):
     category = get_scoped(db.session, Category, g.organisation, category_id)
-    courses = queries.feed_courses(db.session, current_user, organisation=g.organisation,
-                                   category=category)
-    return _ical(courses, f"{category.name} – {g.organisation.name}",
-                 f"kurs-{g.organisation.slug}-{category.id}.ics")
+    window = feeds.current_window()
+    query = feeds.calendar_query(current_user, window, g.organisation, category)
+    return _ical(feeds.feed_version(db.session, query), window,
+                 f"{category.name} – {g.organisation.name}",
+                 f"kurs-{g.organisation.slug}-{category.id}.ics",
+                 lambda: feeds.load_for_calendar(db.session, query))
 
 
-def _ical(courses, name: str, filename: str) -> Response:
-    response = Response(calendar_bytes(courses, name), mimetype=ICAL_MIMETYPE)
+def _ical(version: feeds.FeedVersion, window: feeds.FeedWindow | None, name: str,
+          filename: str, courses: Callable[[], list]) -> Response:
+    """A calendar answered conditionally: ``courses`` is only called (and the calendar
+    only built) when the client's copy is out of date."""
+    response = feeds.conditional_response(
+        version, window, ("ical", feeds.viewer_key(current_user), name),
+        lambda: calendar_bytes(courses(), name, window), ICAL_MIMETYPE, public=True)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response

@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from frikomport.courses import feed_window as feeds
 from frikomport.courses.feeds import calendar_bytes
 from frikomport.courses.queries import get_visible_course
 from frikomport.db import utcnow
@@ -18,7 +19,7 @@ from frikomport.extensions import db, limiter
 from frikomport.forms import Form
 from frikomport.registrations import services
 from frikomport.registrations.forms import GuestRegisterForm, RegisterForm
-from frikomport.registrations.models import RegistrationState
+from frikomport.registrations.models import Registration, RegistrationState
 from frikomport.viewhelpers import (
     NoForm,
     flash_form_errors,
@@ -151,7 +152,15 @@ def new_calendar_link():
 @bp.get("/me/calendar/<token>.ics")
 @no_store
 def personal_calendar(token: str):
+    """The feed at a secret address, for calendar apps (no login): the window's courses
+    with a seat or waiting-list place, 304 when the app has them. Marked private and
+    no-store: it shows what someone registered for, so no cache may keep it."""
     user = services.user_for_calendar_token(db.session, token)
-    registrations = services.calendar_registrations(db.session, user)
-    body = calendar_bytes([r.course for r in registrations], _("My courses"))
-    return Response(body, mimetype="text/calendar; charset=utf-8")
+    window = feeds.current_window()
+    query = feeds.personal_query(user, window)
+    name = _("My courses")
+    return feeds.conditional_response(
+        feeds.feed_version(db.session, query, Registration.updated_at), window,
+        ("personal", user.id, name),
+        lambda: calendar_bytes(feeds.load_for_calendar(db.session, query), name, window),
+        "text/calendar; charset=utf-8", public=False)

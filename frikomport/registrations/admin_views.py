@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, g, redirect, render_template, url_for
+from flask import (
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext, ngettext
 from flask_login import current_user, login_required
 
 from frikomport.courses.services import get_course_for_management
 from frikomport.db import utcnow
 from frikomport.extensions import db
 from frikomport.forms import Form
+from frikomport.inputs import MAX_DB_INTEGER, int_arg, single_line
 from frikomport.permissions import Permission, ensure
-from frikomport.registrations import exports, notes, services
+from frikomport.registrations import exports, notes, participants, services
 from frikomport.registrations.forms import EmailParticipantsForm
 from frikomport.registrations.models import RegistrationState
 from frikomport.tenancy.blueprints import tenant_blueprint
@@ -83,14 +92,47 @@ def _course(course_id: int):
 
 @bp.get(BASE)
 def participant_list(course_id: int):
+    """One page of the list; the labels are translated once, not per row, and the page
+    carries one CSRF token for all its buttons (they submit one form)."""
     course = _course(course_id)
+    query = _query(request.args)
+    events, event_total = participants.recent_history(db.session, current_user, course)
     return render_template(
         "registrations/participants.html", organisation=g.organisation, course=course,
-        registrations=services.participants(db.session, current_user, course),
-        events=services.history(db.session, current_user, course),
-        labels=STATE_LABELS, state_colors=STATE_COLORS, row_actions=ROW_ACTIONS, form=Form(),
-        note_label=notes.note_label,
+        query=query, listing=participants.participant_page(db.session, current_user, course,
+                                                          query),
+        events=events, event_total=event_total, labels=_translated(STATE_LABELS),
+        state_colors=STATE_COLORS, row_actions=_translated_actions(), now=utcnow(),
+        filters=participants.ParticipantQuery.filter_names(), note_label=notes.note_label,
         State=RegistrationState)
+
+
+def _query(values) -> participants.ParticipantQuery:
+    """The search, filter and page asked for (in the query string, or sent back by the
+    page's form); anything unknown gives the default."""
+    state = values.get("state", participants.ALL)
+    return participants.ParticipantQuery(
+        text=single_line(values.get("q", ""))[:participants.MAX_SEARCH],
+        state=state if state in participants.ParticipantQuery.filter_names()
+        else participants.ALL,
+        page=int_arg(values, "page", 1, 1, participants.MAX_PAGE))
+
+
+def _translated(labels: dict) -> dict:
+    return {key: str(label) for key, label in labels.items()}
+
+
+def _translated_actions() -> dict:
+    return {state: [(action, str(label), color) for action, label, color in actions]
+            for state, actions in ROW_ACTIONS.items()}
+
+
+def _back(course_id: int):
+    """Back to the list as the organiser left it (search, filter, page)."""
+    query = _query(request.form)
+    args = {"q": query.text or None, "page": query.page if query.page > 1 else None,
+            "state": query.state if query.state != participants.ALL else None}
+    return redirect(url_for(".participant_list", course_id=course_id, **args))
 
 
 @bp.post(f"{BASE}/<int:registration_id>/<{ACTION_NAMES}:action>")
@@ -102,20 +144,70 @@ def participant_action(course_id: int, registration_id: int, action: str):
         flash(str(success), "success")
     else:
         flash_form_errors(form)
-    return redirect(url_for(".participant_list", course_id=course_id))
+    return _back(course_id)
+
+
+@bp.post(f'{BASE}/bulk/<any("attended", "no-show", "promote"):action>')
+def bulk_action(course_id: int, action: str):
+    """The selected rows (checkboxes) and the pressed button's action, in one transaction."""
+    _course(course_id)
+    selected = _selected_ids()
+    if not selected:
+        flash(_("Select at least one participant first."), "danger")
+        return _back(course_id)
+    _run_bulk(lambda: participants.bulk_action(db.session, current_user, g.organisation,
+                                               course_id, selected, action))
+    return _back(course_id)
+
+
+@bp.post(f"{BASE}/all-attended")
+def all_attended(course_id: int):
+    """After the course: everyone with a seat who is not marked yet has attended."""
+    _course(course_id)
+    _run_bulk(lambda: participants.mark_all_attended(db.session, current_user,
+                                                     g.organisation, course_id))
+    return _back(course_id)
+
+
+def _selected_ids() -> list[int]:
+    """The ticked rows: ids a column can hold, at most a page's worth (junk is ignored)."""
+    ids = {value for value in request.form.getlist("registration", type=int)
+           if 0 < value <= MAX_DB_INTEGER}
+    return sorted(ids)[:participants.MAX_SELECTED]
+
+
+def _run_bulk(action) -> None:
+    form = Form()
+    if not (form.validate_on_submit() and (outcome := run_service(form, action))):
+        flash_form_errors(form)
+        return
+    changed, refused = outcome.value.changed, outcome.value.refused
+    flash(ngettext("%(num)d registration changed.", "%(num)d registrations changed.",
+                   changed), "success" if changed or not refused else "warning")
+    for name, reason in refused:
+        flash(_("Not changed for %(name)s: %(reason)s", name=name, reason=reason), "danger")
 
 
 @bp.get(f"{BASE}.csv")
 def export_csv(course_id: int):
+    """Streamed: the audit event is committed first, then the rows are read in batches
+    while the answer is sent, so a big course is never held in memory whole. Columns and
+    labels are decided here, in the request's language; the rows need no request."""
     course = _course(course_id)
-    body = exports.to_csv(course, _listed(course, exports.CSV), STATE_LABELS, utcnow())
-    return _download(body, "text/csv; charset=utf-8", f"deltakere-{course.id}.csv")
+    statement = exports.download_statement(db.session, current_user, course, exports.CSV)
+    lines = exports.csv_lines(course, exports.streamed(db.engine, statement),
+                              _translated(STATE_LABELS), utcnow())
+    filename = f"deltakere-{course.id}.csv"
+    db.session.commit()  # the audit event of the download
+    return _attachment(Response(lines, mimetype="text/csv; charset=utf-8"), filename)
 
 
 @bp.get(f"{BASE}.xlsx")
 def export_xlsx(course_id: int):
     course = _course(course_id)
-    body = exports.to_xlsx(course, _listed(course, exports.XLSX), STATE_LABELS, utcnow())
+    statement = exports.download_statement(db.session, current_user, course, exports.XLSX)
+    body = exports.to_xlsx(course, exports.in_batches(db.session, statement),
+                           _translated(STATE_LABELS), utcnow())
     return _download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      f"deltakere-{course.id}.xlsx")
 
@@ -136,7 +228,10 @@ def _listed(course, fmt: str) -> list:
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
     db.session.commit()  # the audit event of the download
-    response = Response(body, mimetype=mimetype)
+    return _attachment(Response(body, mimetype=mimetype), filename)
+
+
+def _attachment(response: Response, filename: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -3,29 +3,43 @@
 A downloaded list is outside the portal's access control and retention, so it carries
 only what an organiser needs to run the course, and every download is written to the
 audit log (who downloaded which course's list, in which format, when).
+
+The files list every registration, however many: the CSV is streamed (rows are read from
+the database in batches and sent as they are written), so a big course is never held in
+memory whole; the XLSX is built in openpyxl's write-only mode.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from operator import attrgetter
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from frikomport.audit.services import record
 from frikomport.courses.models import Course
 from frikomport.inputs import spreadsheet_cell
-from frikomport.registrations import services
+from frikomport.permissions import Permission, ensure
+from frikomport.registrations import participants
 from frikomport.registrations.models import Registration, RegistrationState
 
 CSV, XLSX, SIGN_IN_SHEET = "csv", "xlsx", "sign-in sheet"
 SIGNING_STATES = (RegistrationState.CONFIRMED, RegistrationState.ATTENDED)
+BATCH = 500  # rows read from the database (and CSV lines sent) at a time
+
+
+def _record(session: Session, actor, course: Course, fmt: str, rows: int) -> None:
+    record(session, actor, "participants.downloaded", course, course.organisation,
+           course=course.title, format=fmt, rows=rows)
 
 
 def participants_for_download(session: Session, actor, course: Course,
@@ -35,12 +49,30 @@ def participants_for_download(session: Session, actor, course: Course,
     The sign-in sheet lists only those with a seat; the files list every registration
     (waiting list, cancellations) for the organiser's follow-up.
     """
-    registrations = services.participants(session, actor, course)
-    if fmt == SIGN_IN_SHEET:
-        registrations = [r for r in registrations if r.state in SIGNING_STATES]
-    record(session, actor, "participants.downloaded", course, course.organisation,
-           course=course.title, format=fmt, rows=len(registrations))
-    return registrations
+    return list(session.scalars(download_statement(session, actor, course, fmt)))
+
+
+def download_statement(session: Session, actor, course: Course, fmt: str) -> Select:
+    """The query of a download in ``fmt``; its audit event (with the number of rows,
+    counted in SQL) is added to the session now, for the caller to commit."""
+    ensure(actor, Permission.MANAGE_COURSES, course.organisation)
+    statement = participants.listing(course, SIGNING_STATES if fmt == SIGN_IN_SHEET else None)
+    _record(session, actor, course, fmt, session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())))
+    return statement
+
+
+def in_batches(session: Session, statement: Select) -> Iterator[Registration]:
+    """The rows, read from the database :data:`BATCH` at a time."""
+    return iter(session.scalars(statement.execution_options(yield_per=BATCH)))
+
+
+def streamed(engine: Engine, statement: Select) -> Iterator[Registration]:
+    """The rows for an answer that is sent after the view has returned: read in batches
+    through a session of their own, closed when the last row is read or the download is
+    broken off. (The request's session is gone by then; the rows need nothing else.)"""
+    with Session(engine) as session:
+        yield from in_batches(session, statement)
 
 
 def _columns(course: Course, state_labels: dict,
@@ -63,33 +95,60 @@ def _columns(course: Course, state_labels: dict,
     return columns
 
 
-def to_csv(course: Course, registrations: list[Registration], state_labels: dict,
-           now: datetime) -> bytes:
-    columns = _columns(course, state_labels, now)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")  # what Excel expects in Norway
-    writer.writerow([heading for heading, _value, _width in columns])
+def _csv_line(values: list[str]) -> str:
+    line = io.StringIO()
+    csv.writer(line, delimiter=";").writerow(values)  # ";": what Excel expects in Norway
+    return line.getvalue()
+
+
+def csv_lines(course: Course, registrations: Iterable[Registration], state_labels: dict,
+              now: datetime) -> Iterator[bytes]:
+    """The CSV file in pieces of up to :data:`BATCH` lines, for a streamed answer.
+
+    The columns (and their translated headings) are decided now, while the course is
+    loaded and the request's language is known; the rows are read as the file is sent.
+    """
+    return _csv_chunks(_columns(course, state_labels, now), registrations)
+
+
+def _csv_chunks(columns, registrations: Iterable[Registration]) -> Iterator[bytes]:
+    # The BOM: Excel reads the file as UTF-8 only when it starts with one.
+    yield ("\ufeff" + _csv_line([heading for heading, _value, _width in columns])).encode()
+    chunk = []
     for registration in registrations:
-        writer.writerow([spreadsheet_cell(value(registration)) for _h, value, _w in columns])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8
+        chunk.append(_csv_line([spreadsheet_cell(value(registration))
+                                for _h, value, _w in columns]))
+        if len(chunk) == BATCH:
+            yield "".join(chunk).encode()
+            chunk = []
+    if chunk:
+        yield "".join(chunk).encode()
 
 
-def to_xlsx(course: Course, registrations: list[Registration], state_labels: dict,
+def to_csv(course: Course, registrations: Iterable[Registration], state_labels: dict,
+           now: datetime) -> bytes:
+    return b"".join(csv_lines(course, registrations, state_labels, now))
+
+
+def _bold(sheet, value: str, size: int | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = Font(bold=True, size=size)
+    return cell
+
+
+def to_xlsx(course: Course, registrations: Iterable[Registration], state_labels: dict,
             now: datetime) -> bytes:
+    """The workbook, built in write-only mode (rows are written once, in order)."""
     columns = _columns(course, state_labels, now)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Participants")
-    sheet.append([spreadsheet_cell(course.title)])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([heading for heading, _value, _width in columns])
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Participants"))
+    for index, (_heading, _value, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A3"
+    sheet.append([_bold(sheet, spreadsheet_cell(course.title), size=14)])
+    sheet.append([_bold(sheet, heading) for heading, _value, _width in columns])
     for registration in registrations:
         sheet.append([spreadsheet_cell(value(registration)) for _h, value, _w in columns])
-    for cell, (_heading, _value, width) in zip(sheet[2], columns, strict=True):
-        sheet.column_dimensions[cell.column_letter].width = width
-    sheet.freeze_panes = "A3"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

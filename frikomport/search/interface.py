@@ -63,6 +63,7 @@ class SearchQuery:
     page: int = 1
     per_page: int = 20
     now: datetime | None = None
+    include_past: bool = False  # also courses that have ended ("Include earlier courses")
 
 
 @dataclass(frozen=True)

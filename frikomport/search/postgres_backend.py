@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from markupsafe import Markup, escape
@@ -179,8 +180,10 @@ class PostgresBackend:
         return " & ".join(parts) if parts else None
 
     def _conditions(self, query: SearchQuery, tsquery: str | None) -> tuple[str, dict]:
-        conditions = ["ends_at >= :now"]
-        params: dict = {"now": query.now or utcnow()}
+        conditions, params = [], {}
+        if not query.include_past:
+            conditions.append("ends_at >= :now")
+            params["now"] = query.now or utcnow()
         viewer = query.viewer
         if not viewer.site_admin:
             allowed = ["visibility = 'public'"]
@@ -199,7 +202,7 @@ class PostgresBackend:
         if tsquery:
             conditions.append("tsv @@ CAST(:q AS tsquery)")
             params["q"] = tsquery
-        return " AND ".join(conditions), params
+        return " AND ".join(conditions) or "TRUE", params
 
     def search(self, query: SearchQuery) -> SearchResults:
         tsquery = self._tsquery(query.text) if query.text.strip() else None
@@ -273,7 +276,7 @@ class PostgresBackend:
         if not changed:
             return None
         suggestion = " ".join(corrected)
-        retry = SearchQuery(text=suggestion, viewer=query.viewer, now=query.now, per_page=1)
+        retry = replace(query, text=suggestion, page=1, per_page=1)
         tsquery = self._tsquery(suggestion, fuzzy=False)
         where, params = self._conditions(retry, tsquery)
         with self._engine().connect() as connection:

@@ -75,8 +75,9 @@ def suggest(user, prefix: str) -> list[Suggestion]:
 def fallback_search(user, query: SearchQuery) -> SearchResults:
     """Plain substring search on titles and summaries, with the same visibility."""
     statement = select(Course).where(visible_courses_clause(user),
-                                     Course.state == CourseState.PUBLISHED,
-                                     Course.ends_at >= utcnow())
+                                     Course.state == CourseState.PUBLISHED)
+    if not query.include_past:
+        statement = statement.where(Course.ends_at >= (query.now or utcnow()))
     for word in query.text.split()[:6]:
         pattern = f"%{fold(word)}%"
         statement = statement.where(or_(_folded(Course.title).like(pattern),

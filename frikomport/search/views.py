@@ -16,7 +16,7 @@ bp = Blueprint("search", __name__, url_prefix="/search")
 MAX_QUERY = 200
 MAX_PAGE = 500
 # The parameters the search page understands; links on the page carry only these.
-PARAMETERS = ("q", "sort", "page", *FACETS)
+PARAMETERS = ("q", "sort", "page", "past", *FACETS)
 
 
 def _query_from(args) -> SearchQuery:
@@ -28,6 +28,7 @@ def _query_from(args) -> SearchQuery:
         free_seats=args.get("free_seats") == "1",
         sort=sort if sort in ("relevance", "date") else "relevance",
         page=int_arg(args, "page", 1, 1, MAX_PAGE),
+        include_past=args.get("past") == "1",
     )
 
 

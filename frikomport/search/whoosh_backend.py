@@ -1,11 +1,14 @@
 """Whoosh backend (whoosh-reloaded 2.7.5): the embedded default, one index directory.
 
 Facts from ../shared/SEARCH.md this follows:
-- never ``Searcher.refresh()`` (stale/duplicated results); each thread keeps a searcher
-  and opens a new one when ``up_to_date()`` is False;
+- never ``Searcher.refresh()`` (stale/duplicated results): one searcher per process,
+  shared by its threads, reopened when ``up_to_date()`` is False (whoosh_searcher.py);
 - one writer at a time with a lock timeout (the indexer is the only writer);
 - typeahead on an edge n-gram field, not prefix queries; fuzzy matching with maxdist 1;
 - rebuilds go into a new directory and ``current`` (a symlink) is swapped atomically.
+
+Totals and facet counts are exact but computed on document sets (bitsets.py), without
+scoring; only the top of the ranking for the page shown is scored (whoosh_query.py).
 """
 
 from __future__ import annotations
@@ -14,28 +17,21 @@ import os
 import shutil
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from markupsafe import Markup, escape
-from whoosh import collectors, index
-from whoosh.collectors import WrappingCollector
+from whoosh import index
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text, htmlescape
-from whoosh.query import And, Every, NumericRange, Or, Phrase, Term
+from whoosh.query import Every
 
 from frikomport.db import utcnow
 from frikomport.search.analysis import (
     SUGGESTION_POOL,
     edge_ngram_analyzer,
     exact_analyzer,
-    fixed_point_stem,
-    fold,
     norwegian_analyzer,
     spell_analyzer,
-    terms,
     typed_beginnings_first,
     words,
 )
@@ -43,22 +39,18 @@ from frikomport.search.interface import (
     FACETS,
     CourseDocument,
     IndexUnavailable,
-    SearchHit,
     SearchQuery,
     SearchResults,
     Suggestion,
     Viewer,
 )
-from frikomport.search.querytext import parse_query_text
-from frikomport.search.spelling import MAX_ONE_EDIT, edits1
+from frikomport.search.whoosh_query import page_hits, text_query, top_ranked
+from frikomport.search.whoosh_searcher import Generation, SharedSearcher, open_index
 
 WRITE_LOCK_TIMEOUT = 30.0
-FUZZY_MIN_LENGTH = 5
-FILTER_CACHE_SIZE = 256
 SCHEMA_VERSION = 3  # raise when the schema changes: older indexes are then rebuilt
 INDEX_PREFIX = f"index-v{SCHEMA_VERSION}-"
-COMPOUND_MIN_LENGTH = 5
-TEXT_FIELDS = {"title": 3.0, "text": 1.0}
+SELECTABLE = ("organisation", "category", "service_area", "month")
 
 
 def schema() -> Schema:
@@ -110,19 +102,13 @@ def _naive(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-class MarkFormatter(HtmlFormatter):
-    """Matches as plain ``<mark>``; the text around them is HTML-escaped."""
-
-    def format_token(self, text, token, replace=False):
-        return f"<mark>{htmlescape(get_text(text, token, replace))}</mark>"
-
-
 class WhooshBackend:
     name = "whoosh"
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, clock: Callable[[], datetime] = utcnow):
         self.root = Path(root)
-        self._local = threading.local()
+        self._clock = clock  # "now" when a query has none (injectable for tests)
+        self._shared = SharedSearcher(self._current_dir)
         self._write_lock = threading.Lock()
 
     # Opening -------------------------------------------------------------------------
@@ -140,40 +126,15 @@ class WhooshBackend:
             raise IndexUnavailable("the index was built by an older version")
         return directory
 
-    def _index(self, directory: Path):
-        try:
-            opened = index.open_dir(str(directory))
-        except Exception as exc:  # EmptyIndexError, corrupt TOC, missing segment files
-            raise IndexUnavailable(f"cannot open search index: {exc}") from exc
-        return opened
+    def close(self) -> None:
+        """Close the process's searcher (the next search opens a new one)."""
+        self._shared.close()
 
-    def searcher(self):
-        """This thread's searcher, reopened when the index changed or was swapped."""
-        directory = self._current_dir()
-        local = self._local
-        if getattr(local, "directory", None) != directory:
-            self._close_local()
-            local.index = self._index(directory)
-            local.directory = directory
-            local.searcher = local.index.searcher()
-            self._new_generation()
-        elif not local.searcher.up_to_date():
-            old, local.searcher = local.searcher, local.index.searcher()
-            self._new_generation()
-            old.close()
-        return local.searcher
+    _close_local = close  # the old name, still used by bench/search_bench.py
 
-    def _new_generation(self) -> None:
-        """Docnums belong to one searcher generation: drop everything derived from them."""
-        self._local.visible = {}
-        self._local.current = {}
-        self._local.columns = None
-
-    def _close_local(self) -> None:
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
-            searcher.close()
-        self._local.__dict__.clear()
+    def stats(self) -> dict[str, int]:
+        """Searchers opened so far and cache sizes: what keeps memory flat."""
+        return self._shared.stats()
 
     # Writing ---------------------------------------------------------------------------
 
@@ -181,7 +142,7 @@ class WhooshBackend:
         documents, deleted = list(documents), list(deleted)
         if not documents and not deleted:
             return
-        ix = self._index(self._current_dir())
+        ix = open_index(self._current_dir())
         with self._write_lock, ix.writer(timeout=WRITE_LOCK_TIMEOUT) as writer:
             for course_id in deleted:
                 writer.delete_by_term("id", str(course_id))
@@ -215,145 +176,49 @@ class WhooshBackend:
 
     # Reading ---------------------------------------------------------------------------
 
-    def _visibility(self, viewer: Viewer):
-        if viewer.site_admin:
-            return None
-        allowed = [Term("visibility", "public")]
-        if viewer.organisation_ids:
-            allowed.append(Term("visibility", "region"))
-            allowed.append(And([Term("visibility", "internal"),
-                                Or([NumericRange("organisation_id", org, org)
-                                    for org in sorted(viewer.organisation_ids)])]))
-        return Or(allowed)
-
-    def _filter_docs(self, searcher, query: SearchQuery) -> set[int]:
-        """The documents this viewer may see with these facet selections, not yet ended.
-
-        Independent of the search words. Visibility and facets are computed by Whoosh once
-        per searcher generation; "not yet ended" changes with time and is derived from the
-        decoded ``ends_at`` column per minute (a list scan, not a date-range query).
-        """
-        viewer = query.viewer
-        key = (viewer.site_admin, viewer.organisation_ids, query.organisation, query.category,
-               query.service_area, query.month, query.free_seats)
-        visible, current = self._local.visible, self._local.current
-        if key not in visible:
-            if len(visible) >= FILTER_CACHE_SIZE:
-                visible.clear()
-            visible[key] = set(searcher.docs_for_query(self._filter(query)))
-        minute = (query.now or utcnow()).replace(second=0, microsecond=0)
-        if (key, minute) not in current:
-            if len(current) >= FILTER_CACHE_SIZE:
-                current.clear()
-            ends, threshold = self._columns()["ends_at"], _naive(minute)
-            # A plain set: what Whoosh accepts as a filter (it only reads it).
-            current[(key, minute)] = {d for d in visible[key] if ends[d] >= threshold}
-        return current[(key, minute)]
-
-    def _filter(self, query: SearchQuery):
-        """Visibility and facet selections as a Whoosh query (no time condition)."""
-        parts = [Every()]
-        if visibility := self._visibility(query.viewer):
-            parts.append(visibility)
-        for field, value in (("organisation", query.organisation), ("category", query.category),
-                             ("service_area", query.service_area), ("month", query.month)):
-            if value:
-                parts.append(Term(field, value))
+    def _allowed(self, generation: Generation, query: SearchQuery) -> int:
+        """The documents this viewer may see with these facet selections, and — unless
+        earlier courses are included — not yet ended. Independent of the search words."""
+        bits = _visible(generation, query.viewer)
+        for field in SELECTABLE:
+            if value := getattr(query, field):
+                bits &= generation.value_bits(field).get(value, 0)
         if query.free_seats:
-            parts.append(Term("free_seats", "1"))
-        return And(parts)
-
-    def _text_query(self, text: str, searcher):
-        parsed = parse_query_text(text)
-        clauses = [self._word_clause(word, searcher) for word in parsed.words]
-        clauses += [self._phrase_clause(phrase, searcher) for phrase in parsed.phrases]
-        clauses = [c for c in clauses if c is not None]
-        return And(clauses) if clauses else None
-
-    def _word_clause(self, word: str, searcher):
-        if not terms(word):  # a stop word: it does not have to match
-            return None
-        folded = fold(word)
-        stem = fixed_point_stem(folded)
-        alternatives = [Term(field, stem, boost=boost) for field, boost in TEXT_FIELDS.items()]
-        if (FUZZY_MIN_LENGTH <= len(folded) <= MAX_ONE_EDIT
-                and not searcher.doc_frequency("exact", folded)):
-            # A word the index does not know is taken for a typo: known words one edit
-            # away (swapped letters included), the same rule as the PostgreSQL backend.
-            reader = searcher.reader()
-            known = {fixed_point_stem(c) for c in edits1(folded) if ("exact", c) in reader}
-            alternatives += [Term(field, stem, boost=0.5 * boost)
-                             for stem in sorted(known) for field, boost in TEXT_FIELDS.items()]
-        # "barnehage(n)" finds "barnehageansatte": the stem begins a title word. (The stem
-        # begins the word itself, so one term covers both; a very short stem is too
-        # unspecific, and then the word is used.)
-        beginning = stem if len(stem) >= COMPOUND_MIN_LENGTH else folded
-        if len(beginning) >= COMPOUND_MIN_LENGTH:
-            alternatives.append(Term("title_ngrams", beginning[:12], boost=0.7))
-        return Or(alternatives)
-
-    def _phrase_clause(self, phrase: str, searcher):
-        stems = terms(phrase)
-        if not stems:
-            return None
-        if len(stems) == 1:
-            return self._word_clause(stems[0], searcher)
-        return Or([Phrase(field, stems, boost=boost) for field, boost in TEXT_FIELDS.items()])
+            bits &= generation.value_bits("free_seats").get("1", 0)
+        if not query.include_past:
+            minute = (query.now or self._clock()).replace(second=0, microsecond=0)
+            bits &= generation.not_ended(_naive(minute))
+        return bits
 
     def search(self, query: SearchQuery) -> SearchResults:
-        searcher = self.searcher()
-        text_query = self._text_query(query.text, searcher) if query.text.strip() else None
-        if text_query is None:  # no words (or only stop words): everything allowed
-            text_query = Every()
-        allowed = self._filter_docs(searcher, query)
+        with self._shared.generation() as generation:
+            return self._search(generation, query)
+
+    def _search(self, generation: Generation, query: SearchQuery) -> SearchResults:
+        searcher = generation.searcher
+        words_query = text_query(query.text, searcher) if query.text.strip() else None
+        allowed = self._allowed(generation, query)
+        candidates = allowed if words_query is None else generation.matches(words_query)
+        matched = candidates & allowed
         page = max(query.page, 1)
-        by_date = query.sort == "date" or isinstance(text_query, Every)
-        top, matched = _search_recording(searcher, text_query, allowed, page * query.per_page,
-                                         "starts_at" if by_date else None)
         start = (page - 1) * query.per_page
-        hits = [self._hit(hit) for hit in top[start:start + query.per_page]]
-        suggestion = (self._did_you_mean(searcher, query, allowed)
-                      if not matched and query.text.strip() else None)
-        return SearchResults(hits=hits, total=len(matched), page=query.page,
-                             per_page=query.per_page, facets=self._facets(matched),
+        if words_query is None or query.sort == "date":
+            top_n = [(None, d) for d in generation.by_date(matched, 0, start + query.per_page)]
+        else:
+            top_n = top_ranked(generation, words_query, matched, start + query.per_page,
+                               candidates.bit_count())
+        hits = page_hits(searcher, words_query or Every(), top_n, start)
+        suggestion = (self._did_you_mean(generation, query, allowed)
+                      if not matched and words_query is not None else None)
+        return SearchResults(hits=hits, total=matched.bit_count(), page=query.page,
+                             per_page=query.per_page, facets=_facets(generation, matched),
                              suggestion=suggestion)
 
-    def _hit(self, hit) -> SearchHit:
-        hit.results.formatter = MarkFormatter(between=" … ")
-        hit.results.fragmenter = ContextFragmenter(maxchars=220, surround=60)
-        # The formatter escapes the text around the matches: this is where the snippet's
-        # markup is made, so this is where it is marked safe.
-        snippet = Markup(hit.highlights("text", top=2))
-        if not snippet:
-            snippet = escape(hit.get("summary") or hit.get("text", "")[:220])
-        return SearchHit(course_id=hit["course_id"], title=hit["title"], snippet=snippet,
-                         score=hit.score or 0.0)
-
-    def _facets(self, docnums) -> dict[str, dict[str, int]]:
-        if not docnums:
-            return {facet: {} for facet in FACETS}
-        values = self._columns()
-        return {facet: {key: count for key, count in Counter(
-                    values[facet][docnum] for docnum in docnums).items() if key}
-                for facet in FACETS}
-
-    def _columns(self) -> dict[str, list]:
-        """Each document's facet values and end time, decoded once per searcher
-        generation: reading Whoosh's compressed columns one document at a time is slow."""
-        local = self._local
-        if local.columns is None:
-            reader = local.searcher.reader()
-            if reader.doc_count_all() == 0:  # an empty index has no columns at all
-                local.columns = {name: [] for name in (*FACETS, "ends_at")}
-            else:
-                local.columns = {facet: [_text(v) for v in reader.column_reader(facet)]
-                                 for facet in FACETS}
-                local.columns["ends_at"] = list(reader.column_reader("ends_at"))
-        return local.columns
-
-    def _did_you_mean(self, searcher, query: SearchQuery, allowed: set[int]) -> str | None:
+    def _did_you_mean(self, generation: Generation, query: SearchQuery,
+                      allowed: int) -> str | None:
         """A corrected query, offered only if it finds something this viewer may see
         (the spelling dictionary covers every course, so it must not leak words)."""
+        searcher = generation.searcher
         corrector = searcher.corrector("spell")
         corrected, changed = [], False
         for word in query.text.lower().split():
@@ -367,8 +232,8 @@ class WhooshBackend:
         if not changed:
             return None
         suggestion = " ".join(corrected)
-        retry = self._text_query(suggestion, searcher)
-        if retry is None or not _search_within(searcher, retry, allowed, limit=1):
+        retry = text_query(suggestion, searcher)
+        if retry is None or not generation.matches(retry) & allowed:
             return None
         return suggestion
 
@@ -377,76 +242,47 @@ class WhooshBackend:
         typed = words(prefix)
         if not typed or len(typed[-1]) < 2:
             return []
-        searcher = self.searcher()
-        query = And([Term("title_ngrams", word[:12]) for word in typed])
-        allowed = self._filter_docs(searcher, SearchQuery(text="", viewer=viewer, now=now))
-        found = _search_within(searcher, query, allowed, limit=limit * SUGGESTION_POOL,
-                               sortedby="starts_at")
+        with self._shared.generation() as generation:
+            bits = self._allowed(generation, SearchQuery(text="", viewer=viewer, now=now))
+            for word in typed:
+                bits &= generation.term_bits("title_ngrams", word[:12])
+            found = [generation.searcher.stored_fields(docnum) for docnum in
+                     generation.by_date(bits, 0, limit * SUGGESTION_POOL)]
         return typed_beginnings_first(prefix, [Suggestion(
-            course_id=hit["course_id"], title=hit["title_display"]) for hit in found], limit)
+            course_id=fields["course_id"], title=fields["title_display"])
+            for fields in found], limit)
 
     def health(self) -> dict:
         try:
-            searcher = self.searcher()
+            with self._shared.generation() as generation:
+                documents = generation.searcher.doc_count()
         except IndexUnavailable as error:
             return {"backend": self.name, "ok": False, "error": str(error)}
-        return {"backend": self.name, "ok": True, "documents": searcher.doc_count(),
-                "directory": str(self._current_dir())}
+        return {"backend": self.name, "ok": True, "documents": documents,
+                "directory": str(self._current_dir()), **self.stats()}
 
 
-def _search_within(searcher, query, allowed: set[int], **options) -> list:
-    """Search only the allowed documents.
-
-    Whoosh treats an empty filter set as *no filter* (it tests the filter for truth), so a
-    viewer who may see nothing would otherwise see everything. (And ``list(results)``
-    would ask ``len(results)``, which counts every match again: slice instead.)
-    """
-    if not allowed:
-        return []
-    results = searcher.search(query, filter=allowed, **options)
-    return [results[i] for i in range(results.scored_length())]
-
-
-class RecordingCollector(WrappingCollector):
-    """Collects only the allowed documents and remembers every one of them, so one pass
-    gives both the top hits and the full set for totals and facet counts.
-
-    The allowed set is applied here, explicitly: Whoosh's own ``filter=`` lives in an
-    outer collector's ``collect_matches``, which a wrapper like this would bypass.
-    """
-
-    def __init__(self, child, allowed: set[int]):
-        super().__init__(child)
-        self.allowed = allowed
-        self.docnums: list[int] = []
-
-    def collect_matches(self):
-        child, offset, allowed, record = self.child, self.offset, self.allowed, self.docnums
-        for sub_docnum in child.matches():
-            docnum = offset + sub_docnum
-            if docnum in allowed:
-                record.append(docnum)
-                child.collect(sub_docnum)
+def _visible(generation: Generation, viewer: Viewer) -> int:
+    """Visibility applied inside the adapter, on every query (see SEARCH.md)."""
+    if viewer.site_admin:
+        return generation.all_bits()
+    visibility = generation.value_bits("visibility")
+    bits = visibility.get("public", 0)
+    if viewer.organisation_ids:
+        own = 0
+        for organisation_id in viewer.organisation_ids:
+            own |= generation.organisation_bits(organisation_id)
+        bits |= visibility.get("region", 0) | (visibility.get("internal", 0) & own)
+    return bits
 
 
-def _search_recording(searcher, query, allowed: set[int], limit: int,
-                      sortedby: str | None) -> tuple[list, list[int]]:
-    """Top ``limit`` hits and all matching docnums among the allowed documents."""
-    if not allowed:  # see _search_within
-        return [], []
-    # Every match must be visited to be counted. A scored top-N collector normally skips
-    # blocks (usequality) and swaps in cheaper matchers that drop sub-queries unable to
-    # reach the top N (replace); both are switched off here.
-    if sortedby:
-        ranked = collectors.SortingCollector(sortedby, limit=limit)
-    else:
-        ranked = collectors.TopCollector(limit=limit, usequality=False, replace=0)
-    recorder = RecordingCollector(collectors.TermsCollector(ranked), allowed)
-    searcher.search_with_collector(query, recorder)
-    results = recorder.results()
-    return [results[i] for i in range(results.scored_length())], recorder.docnums
-
-
-def _text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value or "")
-
+def _facets(generation: Generation, matched: int) -> dict[str, dict[str, int]]:
+    """Exact counts: each facet value's documents intersected with the matches."""
+    facets: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+    if not matched:
+        return facets
+    for facet in FACETS:
+        for value, bits in generation.value_bits(facet).items():
+            if value and (count := (bits & matched).bit_count()):
+                facets[facet][value] = count
+    return facets

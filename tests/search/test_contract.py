@@ -159,6 +159,18 @@ def test_past_courses_are_not_found(index):
     assert 6 not in ids(index, "førstehjelp", SITE_ADMIN)
 
 
+def test_earlier_courses_are_searched_only_when_asked(index):
+    assert set(ids(index, "førstehjelp", SITE_ADMIN, include_past=True)) == {1, 6}
+    assert set(ids(index, "", ANONYMOUS, include_past=True)) == {1, 4, 6}  # still visibility
+    everything = index.search(SearchQuery(text="", viewer=SITE_ADMIN, now=NOW,
+                                          include_past=True))
+    assert everything.total == 6
+    assert everything.facets["organisation"] == {"kongsberg": 4, "notodden": 2}
+    assert ids(index, "", SITE_ADMIN, sort="date", include_past=True) == [6, 1, 5, 4, 3, 2]
+    assert ids(index, "gammelt", SITE_ADMIN) == []
+    assert ids(index, "gammelt", SITE_ADMIN, include_past=True, organisation="kongsberg") == [6]
+
+
 # Facets, filters, sorting, paging ------------------------------------------------------------
 
 def test_facet_counts_and_filters(index):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
@@ -228,3 +230,40 @@ def test_cli(portal):
     db.session.add(SearchJob(course_id=2))
     db.session.commit()
     assert "1 change(s) applied" in runner.invoke(args=["search", "process"]).output
+
+
+@BACKENDS
+def test_earlier_courses_switch(search_ready, client):
+    """By default only courses not yet ended; a labelled checkbox includes earlier ones,
+    and the links on the page (facets, pages) keep the choice."""
+    from tests.factories import in_days
+
+    app = search_ready
+    organisation = OrganisationFactory(slug="kongsberg")
+    CourseFactory(organisation=organisation, title="Gammel brannøvelse",
+                  sessions=[in_days(-20)])
+    CourseFactory(organisation=organisation, title="Ny brannøvelse")
+    reindex(app)
+    page = client.get("/search/?q=brannøvelse").text
+    assert "Ny brannøvelse" in page and "Gammel brannøvelse" not in page
+    assert '<label class="ds-label" for="search-past"' in page
+    assert 'id="search-past" name="past" value="1" >' in page  # not checked
+    page = client.get("/search/?q=brannøvelse&past=1").text
+    assert "Ny brannøvelse" in page and "Gammel brannøvelse" in page
+    assert 'id="search-past" name="past" value="1" checked>' in page
+    assert "past=1" in page.split('id="facets-heading"')[1]
+
+
+@BACKENDS
+def test_fallback_includes_earlier_courses_only_when_asked(portal):
+    from flask_login import AnonymousUserMixin
+
+    from frikomport.search.interface import SearchQuery, Viewer
+    from tests.factories import in_days
+
+    CourseFactory(organisation=OrganisationFactory(), title="Gammel brannøvelse",
+                  sessions=[in_days(-20)])
+    query = SearchQuery(text="brannøvelse", viewer=Viewer())
+    assert service.fallback_search(AnonymousUserMixin(), query).total == 0
+    assert service.fallback_search(AnonymousUserMixin(), replace(query, include_past=True)
+                                   ).total == 1

@@ -49,7 +49,8 @@ def test_every_text_is_translated(template_ids, locale):
     placeholders (run `make messages` and translate what is new)."""
     catalogue = _catalogue(locale)
     have = {(m.id, m.context): m for m in catalogue if m.id}
-    assert template_ids <= have.keys(), f"not in {locale}: {sorted(template_ids - have.keys())}"
+    assert template_ids <= have.keys(), \
+        f"not in {locale}: {sorted(template_ids - have.keys(), key=str)}"
     problems = []
     for key in sorted(template_ids, key=str):
         message = have[key]

@@ -12,7 +12,7 @@ briefly (:mod:`frikomport.courses.choices`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Boolean, ColumnElement, Select, and_, func, select
@@ -28,7 +28,6 @@ from frikomport.tenancy.models import Organisation
 from frikomport.timeutil import month_bounds
 
 PER_PAGE = 20
-FEED_HISTORY = timedelta(days=90)  # past courses stay in feeds this long
 COUNT_LIMIT = 1000       # the list counts at most this many matches ("more than 1000")
 CALENDAR_LIMIT = 300     # sessions shown in one month of the calendar
 
@@ -249,27 +248,6 @@ def courses_by_id(session: Session, user, course_ids: list[int]) -> dict[int, Co
         return {}
     query = _with_list_data(visible_courses(user).where(Course.id.in_(course_ids)))
     return {course.id: course for course in session.scalars(query).unique()}
-
-
-def feed_courses(session: Session, user, organisation: Organisation | None = None,
-                 category: Category | None = None, limit: int = 500) -> list[Course]:
-    """Published and cancelled courses for iCal feeds (cancelled ones so calendars update)."""
-    query = visible_courses(user).where(
-        Course.state.in_((CourseState.PUBLISHED, CourseState.CANCELLED, CourseState.FINISHED)),
-        Course.ends_at >= utcnow() - FEED_HISTORY)
-    if organisation is not None:
-        query = query.where(Course.organisation_id == organisation.id)
-    if category is not None:
-        query = query.where(Course.category_id == category.id)
-    query = _with_list_data(query).order_by(Course.starts_at).limit(limit)
-    return list(session.scalars(query).unique())
-
-
-def recently_published(session: Session, user, limit: int = 50) -> list[Course]:
-    query = visible_courses(user).where(Course.state == CourseState.PUBLISHED,
-                                        Course.published_at.is_not(None))
-    query = _with_list_data(query).order_by(Course.published_at.desc()).limit(limit)
-    return list(session.scalars(query).unique())
 
 
 def organisation_courses(session: Session, organisation: Organisation,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from frikomport.accounts.models import User
 from frikomport.courses.locking import lock_course
@@ -379,17 +379,6 @@ def registration_of(session: Session, user, course: Course) -> Registration | No
     if not getattr(user, "is_authenticated", False):
         return None
     return _active_registration(session, course.id, user_id=user.id)
-
-
-def calendar_registrations(session: Session, user) -> list[Registration]:
-    """What the personal iCal feed shows: seats and waiting-list places, and cancelled
-    courses (so calendars remove them)."""
-    return list(session.scalars(
-        select(Registration).where(Registration.user_id == user.id,
-                                   Registration.state.in_((*SEATED_STATES, State.WAITLISTED)))
-        .options(selectinload(Registration.course).selectinload(Course.sessions),
-                 selectinload(Registration.course).joinedload(Course.location),
-                 selectinload(Registration.course).joinedload(Course.organisation))))
 
 
 # Scheduled jobs ------------------------------------------------------------------------

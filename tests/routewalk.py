@@ -292,6 +292,8 @@ class _PageParser(HTMLParser):
                           "multipart": "multipart" in attrs.get("enctype", ""),
                           "fields": [], "files": []}
             self.forms.append(self._form)
+        elif self._form is not None and tag == "button" and attrs.get("formaction"):
+            self._button_form(attrs)
         elif self._form is not None and tag in ("input", "button") and attrs.get("name"):
             self._input(attrs)
         elif self._form is not None and tag == "select":
@@ -301,6 +303,13 @@ class _PageParser(HTMLParser):
                 self._select_value = attrs.get("value", "")
         elif self._form is not None and tag == "textarea":
             self._textarea, self._text = attrs.get("name"), []
+
+    def _button_form(self, attrs):
+        """A button with its own ``formaction`` posts the enclosing form elsewhere: a form
+        of its own for discovery, with the fields seen so far (e.g. per-row actions)."""
+        self.forms.append(dict(self._form, action=attrs["formaction"],
+                               fields=list(self._form["fields"]),
+                               files=list(self._form["files"])))
 
     def _input(self, attrs):
         kind = attrs.get("type", "text")

@@ -251,6 +251,15 @@ def fills_for(rule: Rule, world: World) -> list[dict[str, str]]:
     return result
 
 
+def get_paths(app, world: World):
+    """(endpoint, path) of every GET route, once for each distinct fill of its arguments."""
+    for endpoint, method in routes(app):
+        if method == "GET":
+            rule = rule_for(app, endpoint)
+            for values in fills_for(rule, world):
+                yield endpoint, build_path(rule, values)
+
+
 # Discovering parameters -------------------------------------------------------------------
 
 @dataclass
@@ -433,20 +442,15 @@ def discover(app, world: World) -> Discovery:
     app.request_class = recording
     clients = role_clients(app, world)
     try:
-        for endpoint, method in routes(app):
-            if method != "GET":
-                continue
-            rule = rule_for(app, endpoint)
-            for values in fills_for(rule, world):
-                path = build_path(rule, values)
-                for role in reversed(ROLES):  # readers: the most privileged role first
-                    read.clear()
-                    response = clients[role].get(path)
-                    discovery.record(endpoint, method, set(read))
-                    if "html" in response.content_type:
-                        discovery.read_page(path, response.get_data(as_text=True), role)
-                    elif response.status_code == 200 and endpoint != "core.healthz":
-                        discovery.readers.setdefault(path, role)
+        for endpoint, path in get_paths(app, world):
+            for role in reversed(ROLES):  # readers: the most privileged role first
+                read.clear()
+                response = clients[role].get(path)
+                discovery.record(endpoint, "GET", set(read))
+                if "html" in response.content_type:
+                    discovery.read_page(path, response.get_data(as_text=True), role)
+                elif response.status_code == 200 and endpoint != "core.healthz":
+                    discovery.readers.setdefault(path, role)
         for endpoint, method in routes(app):
             if method != "POST":
                 continue

@@ -16,7 +16,7 @@ import pytest
 from tests.browser.accessibility import SIZES, check_page, report
 from tests.browser.conftest import migrated_app, serving
 from tests.factories import DEFAULT_PASSWORD
-from tests.routewalk import ROLES, Discovery, build_path, fills_for, routes, rule_for, seed_world
+from tests.routewalk import ROLES, Discovery, get_paths, routes, seed_world
 
 # Feeds, exports, JSON and files are not pages; a probe tells them apart by content type.
 HTML = "text/html"
@@ -66,26 +66,21 @@ def reachable_pages(app, world, page, base: str, shown: set[str]) -> list[str]:
     """Every distinct HTML page the role can open from the app's GET routes (its 200s, and
     one of each error status), as paths after redirects."""
     pages, statuses = [], set()
-    for endpoint, method in routes(app):
-        if method != "GET":
+    for endpoint, requested in get_paths(app, world):
+        probe = page.context.request.get(base + requested)
+        if HTML not in probe.headers.get("content-type", ""):
+            shown.add(endpoint)  # a feed, export or file: not a page to check
             continue
-        rule = rule_for(app, endpoint)
-        for values in fills_for(rule, world):
-            requested = build_path(rule, values)
-            probe = page.context.request.get(base + requested)
-            if HTML not in probe.headers.get("content-type", ""):
-                shown.add(endpoint)  # a feed, export or file: not a page to check
-                continue
-            if probe.status == 200 and urlsplit(probe.url).path == requested:
-                shown.add(endpoint)
-            if probe.status != 200 and probe.status in statuses:
-                continue
-            statuses.add(probe.status)
-            # Routes are built without a query, so after a redirect (to the login page,
-            # say) the path alone names the page, however many pages sent people there.
-            path = urlsplit(probe.url).path
-            if path not in pages:
-                pages.append(path)
+        if probe.status == 200 and urlsplit(probe.url).path == requested:
+            shown.add(endpoint)
+        if probe.status != 200 and probe.status in statuses:
+            continue
+        statuses.add(probe.status)
+        # Routes are built without a query, so after a redirect (to the login page, say)
+        # the path alone names the page, however many pages sent people there.
+        path = urlsplit(probe.url).path
+        if path not in pages:
+            pages.append(path)
     return pages
 
 

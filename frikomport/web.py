@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -94,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
             "Permission": Permission,
             "back_office_organisations": lambda: administered_organisations(current_user),
             "languages": app_languages(),
-            "current_locale": select_locale(),
+            "current_locale": str(get_locale()),  # chosen once per request by Flask-Babel
             "page_has_errors": page_has_errors,
         }
 

@@ -13,8 +13,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 from wtforms.fields.choices import SelectChoice
 
@@ -29,7 +29,6 @@ from frikomport.accounts.forms import (
 )
 from frikomport.errors import DomainError
 from frikomport.extensions import db, limiter
-from frikomport.i18n import select_locale
 from frikomport.tenancy.scoping import get_organisation_by_id
 from frikomport.tenancy.services import list_organisations
 from frikomport.viewhelpers import no_store, render_form, run_service, safe_next_url
@@ -93,7 +92,7 @@ def signup():
         if run_service(form, lambda: services.sign_up(
             db.session, email=form.email.data, name=form.name.data, organisation=organisation,
             phone=form.phone.data or "", locale=session.get("locale"),
-            mail_locale=select_locale(),
+            mail_locale=str(get_locale()),
         )):
             return render_template("accounts/check_email.html", email=form.email.data)
     return render_form("accounts/signup.html", form)

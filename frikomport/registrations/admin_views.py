@@ -71,10 +71,8 @@ ACTIONS = {
     "reject": (services.reject, _l("The registration is rejected.")),
     "promote": (services.promote, _l("Moved from the waiting list to a seat.")),
     "cancel": (services.cancel_by_organiser, _l("The registration is cancelled.")),
-    "attended": (lambda *args: services.mark_attendance(*args, attended=True),
-                 _l("Marked as attended.")),
-    "no-show": (lambda *args: services.mark_attendance(*args, attended=False),
-                _l("Marked as not attended.")),
+    "attended": (participants.mark_attended, _l("Marked as attended.")),
+    "no-show": (participants.mark_no_show, _l("Marked as not attended.")),
 }
 ACTION_NAMES = 'any("approve", "reject", "promote", "cancel", "attended", "no-show")'
 BASE = "/admin/courses/<int:course_id>/participants"

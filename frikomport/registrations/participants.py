@@ -186,17 +186,18 @@ def recent_history(session: Session, actor, course: Course, limit: int = HISTORY
 
 # Bulk actions ----------------------------------------------------------------------------
 
-def _attended(session, actor, organisation, course_id, registration_id):
+def mark_attended(session, actor, organisation, course_id, registration_id):
     return services.mark_attendance(session, actor, organisation, course_id,
                                     registration_id, attended=True)
 
 
-def _no_show(session, actor, organisation, course_id, registration_id):
+def mark_no_show(session, actor, organisation, course_id, registration_id):
     return services.mark_attendance(session, actor, organisation, course_id,
                                     registration_id, attended=False)
 
 
-BULK_ACTIONS = {"attended": _attended, "no-show": _no_show, "promote": services.promote}
+BULK_ACTIONS = {"attended": mark_attended, "no-show": mark_no_show,
+                "promote": services.promote}
 
 
 def _in_course(session: Session, organisation: Organisation, course_id: int,

@@ -24,7 +24,6 @@ from frikomport.registrations.models import (
     ENDED_STATES,
     SEATED_STATES,
     Registration,
-    RegistrationEvent,
     RegistrationState,
 )
 from frikomport.tenancy.models import Organisation
@@ -343,28 +342,6 @@ def email_participants(session: Session, actor, course: Course, *, subject: str,
 
 
 # Reading ---------------------------------------------------------------------------------
-
-def participants(session: Session, actor, course: Course) -> list[Registration]:
-    ensure(actor, Permission.MANAGE_COURSES, course.organisation)
-    order = {state: index for index, state in enumerate(
-        (State.PENDING, State.CONFIRMED, State.ATTENDED, State.NO_SHOW, State.WAITLISTED,
-         State.CANCELLED, State.REJECTED))}
-    rows = session.scalars(
-        select(Registration).where(Registration.course_id == course.id)
-        .options(joinedload(Registration.employer), joinedload(Registration.user))
-        .order_by(Registration.queued_at, Registration.created_at, Registration.id))
-    return sorted(rows, key=lambda r: order[r.state])
-
-
-def history(session: Session, actor, course: Course) -> list[RegistrationEvent]:
-    ensure(actor, Permission.MANAGE_COURSES, course.organisation)
-    return list(session.scalars(
-        select(RegistrationEvent).join(RegistrationEvent.registration)
-        .where(Registration.course_id == course.id)
-        .options(joinedload(RegistrationEvent.actor),
-                 joinedload(RegistrationEvent.registration))
-        .order_by(RegistrationEvent.created_at.desc(), RegistrationEvent.id.desc())))
-
 
 def my_registrations(session: Session, user) -> list[Registration]:
     return list(session.scalars(

@@ -163,8 +163,8 @@ def measure(name: str, backend, documents: list[CourseDocument], queries: int) -
         hits = f"{statistics.median(totals):.0f}" if totals else "-"
         print(f"  {label:<12} {statistics.median(latencies):7.1f}ms "
               f"{percentile(latencies, 0.95):7.1f}ms {max(latencies):7.1f}ms   {hits}")
-    if hasattr(backend, "searcher"):  # free the Whoosh searchers before the next backend
-        backend._close_local()
+    if hasattr(backend, "close"):  # free the Whoosh searcher before the next backend
+        backend.close()
 
 
 def main() -> int:

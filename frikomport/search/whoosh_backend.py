@@ -130,8 +130,6 @@ class WhooshBackend:
         """Close the process's searcher (the next search opens a new one)."""
         self._shared.close()
 
-    _close_local = close  # the old name, still used by bench/search_bench.py
-
     def stats(self) -> dict[str, int]:
         """Searchers opened so far and cache sizes: what keeps memory flat."""
         return self._shared.stats()

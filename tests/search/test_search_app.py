@@ -188,11 +188,11 @@ def test_broken_index_is_detected_and_rebuilt(search_ready, client):
     directory = backend._current_dir()
     for toc in directory.glob("_MAIN_*.toc"):
         toc.write_bytes(b"garbage")
-    backend._close_local()
+    backend.close()
     page = client.get("/search/?q=klarspråk").text
     assert "Søkeindeksen bygges opp på nytt" in page and "Kurs i klarspråk" in page
     rebuild_thread_finished(app)
-    backend._close_local()
+    backend.close()
     assert "Søkeindeksen bygges" not in client.get("/search/?q=klarspråk").text
 
 

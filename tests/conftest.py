@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, make_url, text
 from frikomport import create_app
 from frikomport.extensions import db
 from tests.factories import DEFAULT_PASSWORD, OrganisationFactory
+from tests.mailserver import smtp_receiver  # noqa: F401  (a fixture for every mail test)
 
 # Keep anything the app writes by default (e.g. the development secret key) out of the repo.
 os.environ["FRIKOMPORT_DATA_DIR"] = tempfile.mkdtemp(prefix="frikomport-test-")

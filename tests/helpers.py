@@ -8,16 +8,28 @@ from sqlalchemy import select
 
 from frikomport.extensions import db
 from frikomport.notifications.models import OutboxMessage
+from frikomport.notifications.rendering import render_or_drop
 from frikomport.tenancy.models import Membership
 
 LINK = re.compile(r"https://kurs\.example\.org/\S+")
 
 
 def outbox(to: str | None = None) -> list[OutboxMessage]:
+    """The queued messages, written as the sender would write them (deferred ones are
+    rendered first, and dropped if what they were about is gone)."""
+    write_deferred()
     query = select(OutboxMessage).order_by(OutboxMessage.id)
     if to is not None:
         query = query.where(OutboxMessage.to_address == to)
     return list(db.session.scalars(query))
+
+
+def write_deferred() -> None:
+    """Render every deferred message now, as the sender does before delivering it."""
+    for message in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.renderer.is_not(None))).all():
+        render_or_drop(db.session, message)
+    db.session.commit()
 
 
 def link_in(message: OutboxMessage, containing: str = "") -> str:

@@ -39,6 +39,7 @@ from frikomport.notifications.models import OutboxMessage, OutboxStatus
 from frikomport.notifications.transports import build_mime
 from tests.conftest import _wipe, make_app
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import write_deferred
 from tests.routewalk import (
     ROLES,
     build_path,
@@ -205,6 +206,7 @@ def outbox_problems(sender: str) -> list[str]:
     """Every queued e-mail can be turned into a message (no header injection). Checked
     messages are marked sent, broken ones too, so a later example is not blamed for them."""
     problems = []
+    write_deferred()
     for message in db.session.scalars(select(OutboxMessage).where(
             OutboxMessage.status == OutboxStatus.PENDING)):
         where = f"e-mail {message.subject[:40]!r}"

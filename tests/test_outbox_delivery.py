@@ -10,22 +10,17 @@ the operator, and only the operator, how many messages failed.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from email import message_from_bytes
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import update
 
 from frikomport.db import utcnow
@@ -37,98 +32,13 @@ from frikomport.notifications.transports import message_id
 from frikomport.tenancy.models import Role
 from tests.factories import DEFAULT_PASSWORD, OrganisationFactory, UserFactory, member
 from tests.helpers import outbox
+from tests.mailserver import MAIL_FROM, free_port, outbox_cli, use_smtp
 
 ROOT = Path(__file__).resolve().parent.parent
-MAIL_FROM = "FriKomPort <noreply@kurs.example.org>"
 MESSAGES = 60
 SENDERS = 3
 PROCESS_TIMEOUT = 90  # seconds for all sender processes together
 HEALTH_TOKEN = "monitoring-secret-0123456789"
-
-
-# A real SMTP receiver ------------------------------------------------------------------
-
-class CountingHandler:
-    """aiosmtpd handler: counts every accepted message by Message-ID and recipient."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.deliveries: Counter[str] = Counter()
-        self.recipients: dict[str, list[str]] = {}
-        self.refused = 0
-        self.refuse = False  # answer DATA with 550 (a mailbox the server won't accept)
-        self.delay = 0.0  # seconds per message, so concurrent senders really overlap
-        # Hold the first messages until this many are being received at once (or
-        # gate_timeout passes): sender processes that start at different speeds then
-        # still all take part, and race from the same moment on.
-        self.gate = 0
-        self.gate_timeout = 30.0
-        self.active = self.max_active = 0
-        self.port = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            with self.lock:
-                self.refused += 1
-            return "550 5.1.1 Mailbox unavailable"
-        with self.lock:
-            self.active += 1
-            self.max_active = max(self.max_active, self.active)
-        try:
-            deadline = time.monotonic() + self.gate_timeout
-            while self.max_active < self.gate and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            await asyncio.sleep(self.delay)
-        finally:
-            with self.lock:
-                self.active -= 1
-        msgid = message_from_bytes(envelope.content)["Message-ID"]
-        with self.lock:
-            self.deliveries[msgid] += 1
-            self.recipients.setdefault(msgid, []).extend(envelope.rcpt_tos)
-        return "250 2.0.0 OK"
-
-    def duplicates(self) -> dict[str, int]:
-        return {msgid: n for msgid, n in self.deliveries.items() if n > 1}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_receiver():
-    handler = CountingHandler()
-    for attempt in range(5):
-        handler.port = _free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=handler.port,
-                                ready_timeout=10)
-        try:
-            controller.start()
-            break
-        except (OSError, RuntimeError):  # the port was taken in between: pick another
-            if attempt == 4:
-                raise
-    try:
-        yield handler
-    finally:
-        controller.stop()
-
-
-def use_smtp(app, receiver: CountingHandler, **overrides) -> None:
-    app.config.update({"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
-                       "SMTP_PORT": receiver.port, "SMTP_STARTTLS": False,
-                       "SMTP_USERNAME": "", "SMTP_TIMEOUT": 10, "MAIL_FROM": MAIL_FROM}
-                      | overrides)
-
-
-def cli(app, *args: str) -> str:
-    result = app.test_cli_runner().invoke(args=["outbox", *args])
-    assert result.exit_code == 0, (result.output, result.exception)
-    db.session.expire_all()
-    return result.output
 
 
 def queue(count: int, status: OutboxStatus = OutboxStatus.PENDING, **fields):
@@ -230,45 +140,45 @@ def test_failed_message_is_kept_until_retry_failed_then_delivered_once(app, smtp
     [message] = queue(1)
 
     for attempt in (1, 2):
-        assert "sent=0 retried=1 failed=0" in cli(app, "send")
+        assert "sent=0 retried=1 failed=0" in outbox_cli(app, "send")
         assert (message.status, message.attempts) == (OutboxStatus.PENDING, attempt)
         assert message.next_attempt_at > utcnow()  # backing off
-        assert "sent=0 retried=0 failed=0" in cli(app, "send")  # not due yet
-        assert "1 message(s)" in cli(app, "retry")  # …but `retry` makes it due now
-    assert "sent=0 retried=0 failed=1" in cli(app, "send")
+        assert "sent=0 retried=0 failed=0" in outbox_cli(app, "send")  # not due yet
+        assert "1 message(s)" in outbox_cli(app, "retry")  # …but `retry` makes it due now
+    assert "sent=0 retried=0 failed=1" in outbox_cli(app, "send")
     assert (message.status, message.attempts) == (OutboxStatus.FAILED, 3)
     assert "550" in message.last_error and "Mailbox unavailable" in message.last_error
     assert smtp_receiver.refused == 3
 
     # Nothing sends a failed message again on its own, and plain `retry` leaves it alone.
     smtp_receiver.refuse = False
-    assert "sent=0 retried=0 failed=0" in cli(app, "send")
-    assert "0 message(s)" in cli(app, "retry")
+    assert "sent=0 retried=0 failed=0" in outbox_cli(app, "send")
+    assert "0 message(s)" in outbox_cli(app, "retry")
     assert message.status == OutboxStatus.FAILED
-    assert "sent=0 retried=0 failed=0" in cli(app, "send")
+    assert "sent=0 retried=0 failed=0" in outbox_cli(app, "send")
     assert smtp_receiver.deliveries == Counter()
 
-    assert "1 message(s)" in cli(app, "retry", "--failed")
+    assert "1 message(s)" in outbox_cli(app, "retry", "--failed")
     assert (message.status, message.attempts, message.claimed_until) == \
         (OutboxStatus.PENDING, 0, None)
     assert message.next_attempt_at <= utcnow()
-    assert "sent=1 retried=0 failed=0" in cli(app, "send")
+    assert "sent=1 retried=0 failed=0" in outbox_cli(app, "send")
     assert (message.status, message.last_error) == (OutboxStatus.SENT, "")
-    assert "sent=0 retried=0 failed=0" in cli(app, "send")
+    assert "sent=0 retried=0 failed=0" in outbox_cli(app, "send")
     assert smtp_receiver.deliveries == Counter({msgid(message): 1})
     assert smtp_receiver.recipients == {msgid(message): [message.to_address]}
 
 
 def test_nothing_listening_counts_as_a_failed_attempt(app, smtp_receiver):
-    use_smtp(app, smtp_receiver, OUTBOX_MAX_ATTEMPTS=1, SMTP_PORT=_free_port())
+    use_smtp(app, smtp_receiver, OUTBOX_MAX_ATTEMPTS=1, SMTP_PORT=free_port())
     [message] = queue(1)
-    assert "sent=0 retried=0 failed=1" in cli(app, "send")
+    assert "sent=0 retried=0 failed=1" in outbox_cli(app, "send")
     assert message.status == OutboxStatus.FAILED
     assert "ConnectionRefusedError" in message.last_error
 
     app.config["SMTP_PORT"] = smtp_receiver.port
-    assert "1 message(s)" in cli(app, "retry", "--failed")
-    assert "sent=1 retried=0 failed=0" in cli(app, "send")
+    assert "1 message(s)" in outbox_cli(app, "retry", "--failed")
+    assert "sent=1 retried=0 failed=0" in outbox_cli(app, "send")
     assert smtp_receiver.deliveries == Counter({msgid(message): 1})
 
 
@@ -352,7 +262,7 @@ def test_site_admin_sees_failed_messages_and_sends_them_again(app, app_factory, 
     assert forms(client.get("/admin/outbox").text, "/admin/outbox/retry") == []
 
     use_smtp(app, smtp_receiver)
-    assert "sent=3 retried=0 failed=0" in cli(app, "send")
+    assert "sent=3 retried=0 failed=0" in outbox_cli(app, "send")
     assert smtp_receiver.deliveries == Counter({msgid(m): 1 for m in failed})
 
 
@@ -418,9 +328,9 @@ def test_a_claimed_message_waits_for_the_lease_to_run_out(app, smtp_receiver):
     db.session.expire_all()
     assert message.claimed_by == "crashed-sender" and message.claimed_until > utcnow()
 
-    assert "sent=0 retried=0 failed=0" in cli(app, "send")
-    assert "0 message(s)" in cli(app, "retry")  # retry leaves a claimed message alone
-    assert "sent=0 retried=0 failed=0" in cli(app, "send")
+    assert "sent=0 retried=0 failed=0" in outbox_cli(app, "send")
+    assert "0 message(s)" in outbox_cli(app, "retry")  # retry leaves a claimed message alone
+    assert "sent=0 retried=0 failed=0" in outbox_cli(app, "send")
     assert smtp_receiver.deliveries == Counter()
     assert (message.status, message.claimed_by) == (OutboxStatus.PENDING, "crashed-sender")
 
@@ -428,8 +338,8 @@ def test_a_claimed_message_waits_for_the_lease_to_run_out(app, smtp_receiver):
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
                        .values(claimed_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
-    assert "sent=1 retried=0 failed=0" in cli(app, "send")
+    assert "sent=1 retried=0 failed=0" in outbox_cli(app, "send")
     assert (message.status, message.attempts, message.claimed_by, message.claimed_until) == \
         (OutboxStatus.SENT, 2, None, None)
-    assert "sent=0 retried=0 failed=0" in cli(app, "send")
+    assert "sent=0 retried=0 failed=0" in outbox_cli(app, "send")
     assert smtp_receiver.deliveries == Counter({msgid(message): 1})

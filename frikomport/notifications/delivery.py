@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from frikomport.db import is_lock_conflict, utcnow
 from frikomport.notifications.models import OutboxMessage, OutboxStatus
+from frikomport.notifications.rendering import render_or_drop
 from frikomport.notifications.transports import Transport, build_mime
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,23 @@ def deliver_due(session: Session, transport: Transport, sender: str,
     for message_id in due_ids(session, batch_size):
         if claim(session, message_id, sender_id):
             message = session.get(OutboxMessage, message_id, populate_existing=True)
-            _deliver_one(message, transport, sender, max_attempts, report)
+            if _written(session, message, report):
+                _deliver_one(message, transport, sender, max_attempts, report)
             session.commit()
     return report
+
+
+def _written(session: Session, message: OutboxMessage, report: DeliveryReport) -> bool:
+    """Render a deferred message (see :mod:`.rendering`); False if there is nothing to
+    send: it was dropped, or it cannot be written (the operator sees it failed, and
+    ``flask outbox retry --failed`` renders it again after a fix)."""
+    try:
+        return render_or_drop(session, message)
+    except Exception as exc:  # a template or renderer bug must not stop the other messages
+        log.exception("Cannot write e-mail %s", message.id)
+        message.claimed_by = message.claimed_until = None
+        _give_up(message, f"Cannot write the message: {type(exc).__name__}: {exc}", report)
+        return False
 
 
 def _deliver_one(message: OutboxMessage, transport: Transport, sender: str,

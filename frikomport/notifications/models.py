@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frikomport.db import UTCDateTime, db, utcnow
@@ -37,6 +37,10 @@ class OutboxMessage(db.Model):
     # UPDATE (see delivery.claim). A crashed sender's lease simply runs out.
     claimed_by: Mapped[str | None] = mapped_column(String(32))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A deferred message (see rendering.py) names its renderer and that renderer's
+    # arguments; the sender writes subject and body from them and clears both.
+    renderer: Mapped[str | None] = mapped_column(String(40))
+    render_arguments: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -34,17 +34,24 @@ def queue_email(
     body: str,
     attachments: tuple[Attachment, ...] = (),
 ) -> OutboxMessage:
-    """Queue one message. Header values are made single-line here, whatever text they
-    were built from, so no stored value can break (or inject) a header."""
-    message = OutboxMessage(to_address=single_line(to), subject=single_line(subject)[:300],
-                            body_text=clean_text(body))
+    """Queue one message."""
+    message = OutboxMessage(to_address=single_line(to))
+    fill_message(message, subject, body, attachments)
+    session.add(message)
+    return message
+
+
+def fill_message(message: OutboxMessage, subject: str, body: str,
+                 attachments: tuple[Attachment, ...] = ()) -> None:
+    """Set what a message says. Header values are made single-line here, whatever text
+    they were built from, so no stored value can break (or inject) a header."""
+    message.subject = single_line(subject)[:300]
+    message.body_text = clean_text(body)
     message.attachments = [
         OutboxAttachment(filename=single_line(a.filename)[:200], content_type=a.content_type,
                          data=a.data)
         for a in attachments
     ]
-    session.add(message)
-    return message
 
 
 def render_email(template: str, locale: str, **context) -> tuple[str, str]:

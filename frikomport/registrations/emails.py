@@ -1,4 +1,5 @@
-"""E-mails about registrations, queued in the outbox in the caller's transaction."""
+"""E-mails about registrations, queued in the outbox in the caller's transaction and
+written by the sender."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from frikomport.courses.feeds import calendar_bytes
 from frikomport.i18n import recipient_locale
-from frikomport.notifications.services import Attachment, queue_templated_email
+from frikomport.notifications.rendering import Rendered, queue_deferred, renderer
+from frikomport.notifications.services import Attachment, render_email
 from frikomport.registrations import tokens
 from frikomport.registrations.models import Registration
 from frikomport.urls import external_url
@@ -25,18 +27,33 @@ def _ics(registration: Registration) -> tuple[Attachment, ...]:
 
 def _send(session: Session, registration: Registration, template: str, with_ics=False,
           **context) -> None:
-    course = registration.course
+    """Queue the e-mail; the sender writes it (see :func:`_write`), so a registration
+    holding the course's lock does not wait for templates, links and calendar files.
+    ``context`` holds JSON values only."""
+    queue_deferred(session, registration.email, "registration",
+                   {"registration": registration.id, "template": template,
+                    "ics": with_ics, "context": context})
+
+
+@renderer("registration")
+def _write(session: Session, arguments: dict) -> Rendered | None:
+    registration = session.get(Registration, arguments["registration"])
+    if registration is None:  # deleted (by its owner or the retention rules) meanwhile
+        return None
+    template, course = arguments["template"], registration.course
     token = tokens.make(tokens.CANCEL, registration)
     # Guests have no account and no "My data": every e-mail links to their registration.
     guest_data_url = (external_url("guest_data.registration", token=token)
                       if registration.user_id is None else None)
-    queue_templated_email(
-        session, registration.email, template, _locale(registration),
-        attachments=_ics(registration) if with_ics else (),
-        registration=registration, course=course,
+    link = (external_url("registrations.confirm_guest",
+                         token=tokens.make(tokens.GUEST_CONFIRM, registration))
+            if template == "guest_confirm" else None)
+    subject, body = render_email(
+        template, _locale(registration), registration=registration, course=course,
         course_url=external_url("courses.detail", course_id=course.id),
         cancel_url=external_url("registrations.cancel_by_link", token=token),
-        guest_data_url=guest_data_url, **context)
+        guest_data_url=guest_data_url, link=link, **arguments["context"])
+    return Rendered(subject, body, _ics(registration) if arguments["ics"] else ())
 
 
 def confirmed(session: Session, registration: Registration, promoted: bool = False) -> None:
@@ -68,9 +85,7 @@ def reminder(session: Session, registration: Registration) -> None:
 
 
 def guest_confirmation(session: Session, registration: Registration) -> None:
-    link = external_url("registrations.confirm_guest",
-                        token=tokens.make(tokens.GUEST_CONFIRM, registration))
-    _send(session, registration, "guest_confirm", link=link)
+    _send(session, registration, "guest_confirm")
 
 
 def already_registered(session: Session, registration: Registration) -> None:

@@ -28,7 +28,7 @@ from frikomport.tenancy.models import Organisation
 from frikomport.timeutil import to_local
 from tests.conftest import _wipe, make_app
 from tests.factories import DEFAULT_PASSWORD, CourseFactory, in_days, register
-from tests.helpers import link_in
+from tests.helpers import link_in, outbox, write_deferred
 from tests.routewalk import PDF, log_in, role_clients, seed_world
 from tests.xss.checks import MARKDOWN, PAYLOAD, SHORT_PAYLOAD, URL_PAYLOAD
 
@@ -139,8 +139,7 @@ def seed_through_the_portal(setup: Setup) -> None:
     _page(setup, "guest registered", clients["anonymous"].post(
         f"/courses/{course_id}/register/guest", data=guest, follow_redirects=True),
         expect="page")
-    confirmation = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.to_address == "gro@example.net")).one()
+    confirmation, = outbox("gro@example.net")
     _page(setup, "guest confirmed", clients["anonymous"].get(
         link_in(confirmation, "/registrations/confirm/"), follow_redirects=True), expect="page")
     _page(setup, "guest registered again", clients["anonymous"].post(
@@ -204,6 +203,7 @@ def seed_through_the_portal(setup: Setup) -> None:
             path, query_string={"month": PAYLOAD}))
 
     # An e-mail that could not be delivered: the site admin's outbox page shows it.
+    write_deferred()
     failed = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.subject.contains("Viktig"))).first()
     failed.status, failed.attempts = OutboxStatus.FAILED, 5

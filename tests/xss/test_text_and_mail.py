@@ -11,14 +11,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
 
 from frikomport.db import utcnow
-from frikomport.extensions import db
-from frikomport.notifications.models import OutboxMessage
 from frikomport.notifications.services import queue_email, render_email
 from frikomport.tenancy.models import Role
 from tests.factories import in_days
+from tests.helpers import outbox
 from tests.xss.checks import ESCAPED_TAG, MARKDOWN, PAYLOAD, email_problems, markup_problems
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,7 +73,7 @@ def _email_templates() -> list[str]:
 def test_every_email_the_flows_sent_is_plain_text(xss_setup):
     with xss_setup.app.app_context():
         sender = xss_setup.app.config["MAIL_FROM"]
-        messages = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        messages = outbox()
         failures = [(m.to_address, m.subject, p) for m in messages
                     for p in email_problems(m, sender)]
         carrying = [m for m in messages if PAYLOAD in m.subject + m.body_text]

@@ -124,26 +124,34 @@ def _comment(course: Course, comment: str) -> str:
 
 
 def register_member(session: Session, user, course_id: int, comment: str = "") -> Registration:
-    """One-click registration for a logged-in member of any organisation."""
+    """One-click registration for a logged-in member of any organisation.
+
+    Everything about the person is checked (and loaded) before the course is locked: in a
+    rush, everyone else waits for as long as the lock is held."""
+    employer = _employer_of(user)
     now = utcnow()
     course = lock_course(session, course_id)
     ensure_can_view_course(user, course)
     _ensure_open(course, now)
-    if user.email_confirmed_at is None:
-        raise DomainError(_("Confirm your e-mail address before you register (see your "
-                            "profile to get a new link)."))
-    if not user.memberships:
-        raise DomainError(_("Only employees of an organisation in the portal can register "
-                            "with an account."))
     if _active_registration(session, course.id, user_id=user.id, email=user.email):
         raise DomainError(_("You are already registered for this course."))
-    employer = user.home_organisation or user.memberships[0].organisation
     registration = Registration(
         organisation_id=course.organisation_id, course=course, user=user, name=user.name,
         email=user.email, phone=user.phone, employer_organisation_id=employer.id,
         employer_name=employer.name, comment=_comment(course, comment))
     _place_or_await_approval(session, registration, user, now, "")
     return registration
+
+
+def _employer_of(user) -> Organisation:
+    """The organisation a member registers for; refuses people who may not register."""
+    if user.email_confirmed_at is None:
+        raise DomainError(_("Confirm your e-mail address before you register (see your "
+                            "profile to get a new link)."))
+    if not user.memberships:
+        raise DomainError(_("Only employees of an organisation in the portal can register "
+                            "with an account."))
+    return user.home_organisation or user.memberships[0].organisation
 
 
 def register_guest(session: Session, course_id: int, *, name: str, email: str, phone: str,

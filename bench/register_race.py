@@ -34,6 +34,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 
 from frikomport import create_app
+from frikomport.accounts import sessions
 from frikomport.accounts.models import User
 from frikomport.courses.models import Course, CourseSession, CourseState, Visibility
 from frikomport.db import utcnow
@@ -82,6 +83,9 @@ def _session_for(app, user: User) -> Client:
     otherwise be shared by every user prepared in the same context.
     """
     with app.app_context(), app.test_request_context("/"):
+        user = db.session.merge(user)
+        sessions.start(db.session, user)  # a server-side login session, as the login form makes
+        db.session.commit()
         login_user(user)
         token = generate_csrf()
         serializer = app.session_interface.get_signing_serializer(app)

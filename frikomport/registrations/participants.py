@@ -4,20 +4,22 @@ the recent history and bulk actions.
 A course can have a thousand registrations. The page therefore never loads them all:
 it counts them per state with one GROUP BY (which also gives the number of pages), reads
 one page of rows, and joins only what it shows (the employer's name, never the user).
-Bulk actions go through the single-row services, so every row obeys the same rules.
+Bulk actions lock the course once and apply the single-row rules to every row.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager, raiseload
 
 from frikomport.accounts.models import User
+from frikomport.courses.locking import lock_course
 from frikomport.courses.models import Course
-from frikomport.errors import DomainError, PermissionDeniedError
+from frikomport.errors import DomainError, NotFoundError
 from frikomport.permissions import Permission, ensure
 from frikomport.registrations import services
 from frikomport.registrations.models import (
@@ -196,43 +198,49 @@ def mark_no_show(session, actor, organisation, course_id, registration_id):
                                     registration_id, attended=False)
 
 
-BULK_ACTIONS = {"attended": mark_attended, "no-show": mark_no_show,
-                "promote": services.promote}
+# The bulk actions apply the single-row rules to rows of a course the caller has locked.
+BULK_ACTIONS = {
+    "attended": partial(services.record_attendance, attended=True),
+    "no-show": partial(services.record_attendance, attended=False),
+    "promote": services.promote_locked,
+}
 
 
 def _in_course(session: Session, organisation: Organisation, course_id: int,
                registration_ids, states=None) -> list[Registration]:
     """The given registrations that belong to the course, in list order (so people move
-    up from the waiting list in their turn); other ids are ignored. Loaded in one query,
-    so the services find them in the session (they still re-read each after locking)."""
+    up from the waiting list in their turn), freshly read; other ids are ignored."""
     statement = select(Registration).where(
         Registration.organisation_id == organisation.id, Registration.course_id == course_id)
     if registration_ids is not None:
         statement = statement.where(Registration.id.in_(list(registration_ids)))
     if states is not None:
         statement = statement.where(Registration.state.in_(states))
-    return list(session.scalars(statement.order_by(*_display_order())))
+    return list(session.scalars(statement.order_by(*_display_order())
+                                .execution_options(populate_existing=True)))
 
 
 def bulk_action(session: Session, actor, organisation: Organisation, course_id: int,
-                registration_ids, action: str) -> BulkOutcome:
+                registration_ids, action: str, states=None) -> BulkOutcome:
     """Apply one action to several registrations in one transaction (the caller commits).
 
-    Each row goes through the single-row service, so the rules are the same; a row the
-    rules refuse is reported and left as it was (the services check before they change
-    anything), and the others still change.
+    The course is locked once and the rows read once after that, so 700 people cost a
+    handful of queries and one INSERT batch for their history, not three queries each.
+    Each row still goes through the single-row rule; a row the rule refuses is reported
+    and left as it was (the rules check before they change anything), and the others
+    still change.
     """
     ensure(actor, Permission.MANAGE_COURSES, organisation)
-    service = BULK_ACTIONS[action]
+    apply = BULK_ACTIONS[action]
+    if lock_course(session, course_id).organisation_id != organisation.id:
+        raise NotFoundError()
     outcome = BulkOutcome()
-    for registration in _in_course(session, organisation, course_id, registration_ids):
-        name = registration.name
+    for registration in _in_course(session, organisation, course_id, registration_ids,
+                                   states):
         try:
-            service(session, actor, organisation, course_id, registration.id)
-        except PermissionDeniedError:
-            raise
+            apply(session, actor, registration)
         except DomainError as refusal:
-            outcome.refused.append((name, refusal.message))
+            outcome.refused.append((registration.name, refusal.message))
         else:
             outcome.changed += 1
     return outcome
@@ -242,7 +250,5 @@ def mark_all_attended(session: Session, actor, organisation: Organisation,
                       course_id: int) -> BulkOutcome:
     """After the course: everyone still simply confirmed is marked as attended (those
     already marked either way are left alone)."""
-    ensure(actor, Permission.MANAGE_COURSES, organisation)
-    confirmed = [registration.id for registration in _in_course(
-        session, organisation, course_id, None, states=(State.CONFIRMED,))]
-    return bulk_action(session, actor, organisation, course_id, confirmed, "attended")
+    return bulk_action(session, actor, organisation, course_id, None, "attended",
+                       states=(State.CONFIRMED,))

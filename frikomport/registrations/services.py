@@ -315,6 +315,11 @@ def promote(session: Session, actor, organisation: Organisation, course_id: int,
     """Move a specific person off the waiting list (the organiser may skip the queue)."""
     registration = _managed_registration(session, actor, organisation, course_id,
                                          registration_id)
+    return promote_locked(session, actor, registration)
+
+
+def promote_locked(session: Session, actor, registration: Registration) -> Registration:
+    """:func:`promote` for a registration whose course the caller has locked."""
     if registration.state != State.WAITLISTED:
         raise DomainError(_("Only people on the waiting list can be moved up."))
     course = registration.course
@@ -330,6 +335,12 @@ def mark_attendance(session: Session, actor, organisation: Organisation, course_
                     registration_id: int, attended: bool) -> Registration:
     registration = _managed_registration(session, actor, organisation, course_id,
                                          registration_id)
+    return record_attendance(session, actor, registration, attended)
+
+
+def record_attendance(session: Session, actor, registration: Registration,
+                      attended: bool) -> Registration:
+    """:func:`mark_attendance` for a registration whose course the caller has locked."""
     if registration.state not in SEATED_STATES:
         raise DomainError(_("Attendance can only be recorded for people with a seat."))
     new = State.ATTENDED if attended else State.NO_SHOW

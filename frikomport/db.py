@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, select, update
+from sqlalchemy import DateTime, MetaData, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -94,3 +94,15 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+# Upper-case letters SQLite's lower() leaves as they are (it only knows ASCII).
+_NON_ASCII_CAPITALS = "ÆØÅÄÖÜÉÈÁ"
+
+
+def casefolded(expression):
+    """Lower-cased in SQL alike on SQLite and PostgreSQL (Norwegian letters included), for
+    searches that ignore case: ``casefolded(column).contains(text.lower(), autoescape=True)``."""
+    for capital in _NON_ASCII_CAPITALS:
+        expression = func.replace(expression, capital, capital.lower())
+    return func.lower(expression)

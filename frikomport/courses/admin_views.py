@@ -22,12 +22,15 @@ from frikomport.courses.forms import (
 from frikomport.courses.models import Category, CourseState, Location, ServiceArea
 from frikomport.extensions import db
 from frikomport.forms import Form
+from frikomport.inputs import int_arg, single_line
 from frikomport.permissions import Permission, ensure
 from frikomport.tenancy.blueprints import tenant_blueprint
 from frikomport.viewhelpers import flash_form_errors, render_form, run_service
 
 bp = tenant_blueprint("course_admin", __name__)
 
+MAX_PAGE = 1000  # 50,000 courses; a larger number shows the last page
+MAX_SEARCH = 200
 KIND = 'any("categories", "service-areas", "locations")'
 VOCABULARY_TITLES = {
     "categories": _l("Categories"),
@@ -61,11 +64,15 @@ def _course_form(**kwargs) -> CourseForm:
 
 @bp.get("/admin/courses")
 def course_list():
+    """The organisation's courses, a page at a time, by state and title."""
     state = request.args.get("state")
     chosen = CourseState(state) if state in CourseState._value2member_map_ else None
-    courses = queries.organisation_courses(db.session, g.organisation, chosen)
+    text = single_line(request.args.get("q", ""))[:MAX_SEARCH]
+    listing = queries.organisation_courses(
+        db.session, g.organisation, chosen, text,
+        page=int_arg(request.args, "page", 1, 1, MAX_PAGE))
     return render_template("course_admin/list.html", organisation=g.organisation,
-                           courses=courses, state=chosen, CourseState=CourseState,
+                           listing=listing, state=chosen, text=text, CourseState=CourseState,
                            action_form=Form())
 
 

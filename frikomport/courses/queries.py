@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session, defer, joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
 from frikomport.courses.models import Category, Course, CourseSession, CourseState, ServiceArea
-from frikomport.db import utcnow
+from frikomport.db import casefolded, utcnow
 from frikomport.errors import NotFoundError
 from frikomport.permissions import ensure_can_view_course, visible_courses_clause
 from frikomport.tenancy.models import Organisation
 from frikomport.timeutil import month_bounds
 
 PER_PAGE = 20
+ADMIN_PER_PAGE = 50
 COUNT_LIMIT = 1000       # the list counts at most this many matches ("more than 1000")
 CALENDAR_LIMIT = 300     # sessions shown in one month of the calendar
 
@@ -251,11 +252,23 @@ def courses_by_id(session: Session, user, course_ids: list[int]) -> dict[int, Co
 
 
 def organisation_courses(session: Session, organisation: Organisation,
-                         state: CourseState | None = None) -> list[Course]:
-    """All of a tenant's courses for its back office (caller checks MANAGE_COURSES)."""
-    query = select(Course).where(Course.organisation_id == organisation.id)
+                         state: CourseState | None = None, text: str = "", page: int = 1,
+                         per_page: int = ADMIN_PER_PAGE) -> SelectPagination:
+    """One page of a tenant's courses for its back office (caller checks MANAGE_COURSES),
+    latest start first (drafts without a date on top), by state and words in the title.
+    A tenant holds thousands of courses after some years; the page reads fifty."""
+    conditions = [Course.organisation_id == organisation.id]
     if state is not None:
-        query = query.where(Course.state == state)
-    query = _with_list_data(query).order_by(Course.starts_at.desc().nulls_first(), Course.id)
-    return list(session.scalars(query).unique())
+        conditions.append(Course.state == state)
+    if needle := text.strip().lower():
+        conditions.append(casefolded(Course.title).contains(needle, autoescape=True))
+    query = _with_card_data(select(Course).where(*conditions)).order_by(
+        Course.starts_at.desc().nulls_first(), Course.id)
+
+    def page_of(number: int) -> SelectPagination:
+        return SelectPagination(select=query, session=session, page=number,
+                                per_page=per_page, max_per_page=None, error_out=False)
+
+    listing = page_of(page)
+    return page_of(listing.pages) if listing.page > listing.pages > 0 else listing
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, raiseload
 from frikomport.accounts.models import User
 from frikomport.courses.locking import lock_course
 from frikomport.courses.models import Course
+from frikomport.db import casefolded
 from frikomport.errors import DomainError, NotFoundError
 from frikomport.permissions import Permission, ensure
 from frikomport.registrations import services
@@ -43,8 +44,6 @@ DISPLAY_ORDER = (State.PENDING, State.CONFIRMED, State.ATTENDED, State.NO_SHOW,
 # Filters offered besides the single states: everyone, and everyone holding a seat.
 ALL, SEATED = "all", "seated"
 GROUPS = {ALL: tuple(DISPLAY_ORDER), SEATED: SEATED_STATES}
-# Upper-case letters SQLite's lower() leaves as they are (it only knows ASCII).
-_NON_ASCII_CAPITALS = "ÆØÅÄÖÜÉÈÁ"
 
 
 @dataclass(frozen=True)
@@ -94,13 +93,6 @@ class BulkOutcome:
 
 # Reading ---------------------------------------------------------------------------------
 
-def _casefolded(expression):
-    """Lower-cased in SQL alike on SQLite and PostgreSQL (Norwegian letters included)."""
-    for capital in _NON_ASCII_CAPITALS:
-        expression = func.replace(expression, capital, capital.lower())
-    return func.lower(expression)
-
-
 _Employer = aliased(Organisation, name="employer")
 
 
@@ -114,9 +106,9 @@ def _matching(statement, course: Course, text: str):
     if needle:
         label = func.coalesce(_Employer.name, Registration.employer_name)
         statement = statement.where(
-            _casefolded(Registration.name).contains(needle, autoescape=True)
-            | _casefolded(Registration.email).contains(needle, autoescape=True)
-            | _casefolded(label).contains(needle, autoescape=True))
+            casefolded(Registration.name).contains(needle, autoescape=True)
+            | casefolded(Registration.email).contains(needle, autoescape=True)
+            | casefolded(label).contains(needle, autoescape=True))
     return statement
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, func, select, update
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import DateTime, MetaData, Select, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -106,3 +107,14 @@ def casefolded(expression):
     for capital in _NON_ASCII_CAPITALS:
         expression = func.replace(expression, capital, capital.lower())
     return func.lower(expression)
+
+
+def page_of(session: Session, query: Select, page: int, per_page: int) -> SelectPagination:
+    """One page of ``query`` (a count and one LIMIT/OFFSET read); a page beyond the end
+    gives the last one, as a link from a list that has since shrunk expects."""
+    def read(number: int) -> SelectPagination:
+        return SelectPagination(select=query, session=session, page=number, per_page=per_page,
+                                max_per_page=None, error_out=False)
+
+    listing = read(page)
+    return read(listing.pages) if listing.page > listing.pages > 0 else listing

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, defer, joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
 from frikomport.courses.models import Category, Course, CourseSession, CourseState, ServiceArea
-from frikomport.db import casefolded, utcnow
+from frikomport.db import casefolded, page_of, utcnow
 from frikomport.errors import NotFoundError
 from frikomport.permissions import ensure_can_view_course, visible_courses_clause
 from frikomport.tenancy.models import Organisation
@@ -264,11 +264,5 @@ def organisation_courses(session: Session, organisation: Organisation,
         conditions.append(casefolded(Course.title).contains(needle, autoescape=True))
     query = _with_card_data(select(Course).where(*conditions)).order_by(
         Course.starts_at.desc().nulls_first(), Course.id)
-
-    def page_of(number: int) -> SelectPagination:
-        return SelectPagination(select=query, session=session, page=number,
-                                per_page=per_page, max_per_page=None, error_out=False)
-
-    listing = page_of(page)
-    return page_of(listing.pages) if listing.page > listing.pages > 0 else listing
+    return page_of(session, query, page, per_page)
 

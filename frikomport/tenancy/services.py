@@ -6,16 +6,19 @@ import re
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager
 
 from frikomport.accounts.models import User
 from frikomport.audit.services import record
-from frikomport.db import lock_row
+from frikomport.db import casefolded, lock_row, page_of
 from frikomport.errors import DomainError, NotFoundError
 from frikomport.permissions import Permission, ensure
 from frikomport.tenancy.models import Membership, Organisation, Role
 from frikomport.tenancy.scoping import get_scoped, scoped
+
+MEMBERS_PER_PAGE = 50
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = frozenset({"admin", "new", "api", "static"})
@@ -67,15 +70,21 @@ def _apply_fields(organisation: Organisation, fields: dict) -> set[str]:
 
 # Members -------------------------------------------------------------------------------
 
-def list_members(session: Session, actor, organisation: Organisation) -> list[Membership]:
+def list_members(session: Session, actor, organisation: Organisation, text: str = "",
+                 role: Role | None = None, page: int = 1,
+                 per_page: int = MEMBERS_PER_PAGE) -> SelectPagination:
+    """One page of the members, by name, found by words in the name or e-mail address
+    and by role. A municipality has thousands of employees in the portal."""
     ensure(actor, Permission.VIEW_MEMBERS, organisation)
-    query = (
-        scoped(Membership, organisation)
-        .join(Membership.user)
-        .options(joinedload(Membership.user))
-        .order_by(func.lower(User.name))
-    )
-    return list(session.scalars(query))
+    query = scoped(Membership, organisation).join(Membership.user)
+    if needle := text.strip().lower():
+        query = query.where(casefolded(User.name).contains(needle, autoescape=True)
+                            | casefolded(User.email).contains(needle, autoescape=True))
+    if role is not None:
+        query = query.where(Membership.role == role)
+    query = query.options(contains_eager(Membership.user)).order_by(casefolded(User.name),
+                                                                    Membership.id)
+    return page_of(session, query, page, per_page)
 
 
 def get_membership(session: Session, actor, organisation: Organisation,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,6 +11,7 @@ from frikomport.audit.services import list_events
 from frikomport.courses import queries
 from frikomport.extensions import db
 from frikomport.forms import Form
+from frikomport.inputs import int_arg, single_line
 from frikomport.permissions import Permission, ensure
 from frikomport.tenancy import invitations, services
 from frikomport.tenancy.blueprints import tenant_blueprint
@@ -20,6 +21,8 @@ from frikomport.tenancy.models import Role
 from frikomport.viewhelpers import flash_form_errors, render_form, run_service
 
 bp = tenant_blueprint("tenancy", __name__)
+MAX_MEMBER_PAGE = 2000  # 100,000 people; a larger number shows the last page
+MAX_MEMBER_SEARCH = 200
 
 
 @bp.get("/")
@@ -47,7 +50,8 @@ def dashboard():
 @bp.route("/admin/members", methods=["GET", "POST"])
 @login_required
 def members():
-    memberships = services.list_members(db.session, current_user, g.organisation)
+    """The members a page at a time (with the search and role filter in the query
+    string), the open invitations, and the invitation form."""
     form = InviteForm()
     if form.validate_on_submit() and run_service(form, lambda: invitations.invite(
         db.session, current_user, g.organisation, email=form.email.data,
@@ -56,8 +60,12 @@ def members():
         flash(_("An invitation is sent to %(email)s. The person gets access when they "
                 "accept it.", email=form.email.data), "success")
         return redirect(url_for(".members"))
+    list_args = _member_list_args()
+    listing = services.list_members(
+        db.session, current_user, g.organisation, list_args.get("q", ""),
+        Role(list_args["role"]) if "role" in list_args else None, list_args.get("page", 1))
     return render_form("tenancy/members.html", form, organisation=g.organisation,
-                       memberships=memberships, role_form=RoleForm, Role=Role,
+                       listing=listing, list_args=list_args, role_form=RoleForm, Role=Role,
                        invitations=invitations.pending(db.session, current_user,
                                                        g.organisation),
                        action_form=Form())
@@ -86,7 +94,7 @@ def change_role(membership_id: int):
         flash(_("The role of %(name)s is changed.", name=membership.user.name), "success")
     else:
         flash_form_errors(form)
-    return redirect(url_for(".members"))
+    return _back_to_members()
 
 
 @bp.post("/admin/members/<int:membership_id>/remove")
@@ -101,7 +109,24 @@ def remove_member(membership_id: int):
         flash(_("%(name)s is no longer a member.", name=name), "success")
     else:
         flash_form_errors(form)
-    return redirect(url_for(".members"))
+    return _back_to_members()
+
+
+def _member_list_args() -> dict[str, str | int]:
+    """The search, role filter and page of the member list, from the query string (a row
+    action carries them, to come back to the same view); junk is left out."""
+    args: dict[str, str | int] = {}
+    if text := single_line(request.args.get("q", ""))[:MAX_MEMBER_SEARCH]:
+        args["q"] = text
+    if (role := request.args.get("role", "")) in Role._value2member_map_:
+        args["role"] = role
+    if (page := int_arg(request.args, "page", 1, 1, MAX_MEMBER_PAGE)) > 1:
+        args["page"] = page
+    return args
+
+
+def _back_to_members():
+    return redirect(url_for(".members", **_member_list_args()))
 
 
 @bp.route("/admin/settings", methods=["GET", "POST"])

@@ -228,7 +228,7 @@ def timed(portal: Server, bare: Server, pages: list[Page], args) -> dict[str, di
     results[reference.name] = {"rates": [], "lat": [], "cpu": [], "ratio": []}
     for _ in range(2):  # warm-up: imports, caches, connection pools
         for page in pages:
-            load(portal.port, [page], args.threads * args.workers, args.concurrency)
+            load(portal.port, [page], max(8, 2 * args.threads * args.workers), args.concurrency)
         load(bare.port, [reference], 50, args.concurrency)
     for number in range(args.rounds):
         before = block(bare, reference, args.requests, args.concurrency)
@@ -496,8 +496,9 @@ def main() -> int:
     parser.add_argument("--postgresql-url", default=PG_DEFAULT)
     parser.add_argument("--requests", type=int, default=150, help="per page per round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="per worker; see gunicorn.conf.py for why one")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--solo", type=int, default=40,
                         help="requests one at a time per page, for the latency targets")

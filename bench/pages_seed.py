@@ -28,6 +28,7 @@ from frikomport.courses.models import (
     ServiceArea,
     Visibility,
 )
+from frikomport.courses.services import finish_past_courses
 from frikomport.db import utcnow
 from frikomport.demo.seed import seed as demo_seed
 from frikomport.extensions import db
@@ -211,6 +212,8 @@ def seed_database(app, courses: int, seed: int = 17) -> Seeded:
         big = _courses(rng, courses, org_ids, users)
         db.session.commit()
         _fix_sequences()
+        finish_past_courses(db.session)  # as the housekeeping job does every few minutes
+        db.session.commit()
         print(f"  inserted {courses} courses in {time.perf_counter() - started:.1f} s; "
               "rebuilding the search index …", flush=True)
         count = indexer.rebuild(db.session, backend_for(app))

@@ -1,5 +1,5 @@
 """Periodic upkeep: purges and expiries (the retention rules for personal data, login
-sessions, invitations, rate-limit counters).
+sessions, invitations, rate-limit counters) and finishing courses that have ended.
 
 Every job is idempotent and safe to run from several processes at once. The embedded
 default runs them from a thread in the web process (``HOUSEKEEPING_IN_PROCESS``, on in
@@ -49,22 +49,32 @@ def _rate_limit_counters(session: Session) -> int:
     return purge_expired(session)
 
 
+def _finished_courses(session: Session) -> int:
+    """Published courses that have ended become finished. Besides being true, this keeps
+    the catalogue fast: its lists walk published courses in start order, and ended ones
+    left published would be stepped over on every request, more of them every year."""
+    from frikomport.courses.services import finish_past_courses
+
+    return finish_past_courses(session)
+
+
 JOBS: dict[str, Callable[[Session], int]] = {
     **{name: _now(rule) for name, rule in retention.RULES.items()},
     "expired login sessions": _login_sessions,
     "expired invitations": _invitations,
     "expired rate-limit counters": _rate_limit_counters,
+    "finished courses": _finished_courses,
 }
 
 
 def run_all(session: Session) -> dict[str, int]:
-    """Run every job in its own transaction; return how many rows each removed."""
+    """Run every job in its own transaction; return how many rows each removed or changed."""
     done = {}
     for name, job in JOBS.items():
         done[name] = job(session)
         session.commit()
         if done[name]:
-            log.info("Housekeeping: %s: %d removed", name, done[name])
+            log.info("Housekeeping: %s: %d", name, done[name])
     return done
 
 
@@ -100,4 +110,4 @@ housekeeping_cli = AppGroup("housekeeping", help="Purges and expiries.")
 def run_command() -> None:
     """Run every housekeeping job once (safe from cron, also beside the in-process one)."""
     for name, count in run_all(db.session).items():
-        click.echo(f"{name}: {count} removed")
+        click.echo(f"{name}: {count}")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from frikomport.accounts.models import LoginSession
+from frikomport.courses.models import CourseState
 from frikomport.db import utcnow
 from frikomport.extensions import db
 from frikomport.housekeeping import ensure_started, run_all
@@ -21,6 +22,7 @@ from tests.factories import (
     CourseFactory,
     OrganisationFactory,
     UserFactory,
+    in_days,
     member,
 )
 from tests.helpers import link_in, outbox
@@ -97,6 +99,8 @@ def test_housekeeping_removes_only_what_has_run_out(app, client, login):
         RateLimitCounter(key="a" * 64, count=3, expires_at=time.time() - 1),
         RateLimitCounter(key="b" * 64, count=3, expires_at=time.time() + 60),
     ])
+    ended = CourseFactory(organisation=organisation, sessions=[in_days(-2)])
+    upcoming = CourseFactory(organisation=organisation, sessions=[in_days(2)])
     expired_session = db.session.scalars(select(LoginSession)).first()
     expired_session.expires_at = utcnow() - timedelta(minutes=1)
     db.session.scalar(select(Invitation)).expires_at = utcnow() - timedelta(minutes=1)
@@ -105,14 +109,16 @@ def test_housekeeping_removes_only_what_has_run_out(app, client, login):
 
     done = run_all(db.session)
     assert done.items() >= {"unconfirmed guest registrations": 0, "expired login sessions": 1,
-                            "expired invitations": 1, "expired rate-limit counters": 1}.items()
-    assert sum(done.values()) == 3  # nothing else (see tests/test_retention.py)
+                            "expired invitations": 1, "expired rate-limit counters": 1,
+                            "finished courses": 1}.items()
+    assert sum(done.values()) == 4  # nothing else (see tests/test_retention.py)
+    assert (ended.state, upcoming.state) == (CourseState.FINISHED, CourseState.PUBLISHED)
     assert _count(LoginSession) == sessions_before - 1
     assert _count(RateLimitCounter) == 1 and _count(Invitation) == 0
     assert set(run_all(db.session).values()) == {0}  # nothing left to do: idempotent
 
     output = app.test_cli_runner().invoke(args=["housekeeping", "run"]).output
-    assert "expired login sessions: 0 removed" in output
+    assert "expired login sessions: 0" in output
 
 
 def test_the_in_process_thread_does_the_housekeeping(app, client):

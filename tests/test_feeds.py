@@ -195,6 +195,20 @@ def test_the_organisation_feed_runs_the_same_queries_for_10_and_60_courses(
     assert not_modified == (304, large[1] - 2)
 
 
+def test_a_poll_without_etag_gets_the_built_feed_until_a_course_changes(client, kongsberg):
+    """The body is kept per process by ETag: a second poll only runs the version query."""
+    path = "/o/kongsberg/courses.ics"
+    changed = CourseFactory(organisation=kongsberg, title="Før", sessions=[in_days(10)])
+    with counted_queries() as first:
+        assert titles(client.get(path)) == ["Før"]
+    with counted_queries() as second:
+        assert titles(client.get(path)) == ["Før"]
+    assert len(second) == len(first) - 2  # no courses, no sessions loaded
+    changed.title = "Etter"
+    db.session.commit()
+    assert titles(client.get(path)) == ["Etter"]
+
+
 def test_feed_settings_are_read_from_the_environment():
     settings = load_config({"DATABASE_URL": "sqlite://", "FEED_MONTHS_BACK": "1",
                             "FEED_MONTHS_AHEAD": "6", "FEED_MAX_EVENTS": "200"})

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +32,7 @@ from werkzeug.http import is_resource_modified
 from frikomport.courses.models import Category, Course, CourseSession, CourseState
 from frikomport.courses.queries import per_row
 from frikomport.db import utcnow
+from frikomport.lru import LRU
 from frikomport.permissions import visible_courses_clause
 from frikomport.registrations.models import SEATED_STATES, Registration, RegistrationState
 from frikomport.tenancy.models import Organisation
@@ -39,6 +42,10 @@ FORMAT_VERSION = 1
 FEED_STATES = (CourseState.PUBLISHED, CourseState.CANCELLED, CourseState.FINISHED)
 PERSONAL_STATES = (*SEATED_STATES, RegistrationState.WAITLISTED)
 ATOM_ENTRIES = 50
+# Built feeds kept per process, by ETag: a 1,000-event calendar is ~0.6 MB.
+BODY_CACHE_SIZE = 16
+_bodies = LRU(BODY_CACHE_SIZE)
+_bodies_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -198,10 +205,30 @@ def conditional_response(version: FeedVersion, window: FeedWindow | None, key: t
     else:
         response.cache_control.private = True
     if is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
-        response.set_data(build())
+        response.set_data(_body(etag, build))
     else:
         response.status_code = 304
     return response
+
+
+def _body(etag: str, build: Callable[[], bytes | str]) -> bytes | str:
+    """The feed with this ETag, built at most once per process in each period of
+    ``FEED_MAX_AGE_SECONDS``.
+
+    Calendar clients poll, and many send no ``If-None-Match`` (new subscribers, some
+    clients always): a 1,000-event calendar costs about half a second of CPU to build,
+    the same bytes for every poll until a course in it changes. The period bounds what
+    the version cannot see (a renamed location, say) to the staleness the public
+    ``Cache-Control`` already allows. Built outside the lock, so a slow build holds up
+    nobody else (two threads may then build the same feed)."""
+    key = (etag, int(time.time() // current_app.config["FEED_MAX_AGE_SECONDS"]))
+    with _bodies_lock:
+        body = _bodies.lookup(key)
+    if body is None:
+        body = build()
+        with _bodies_lock:
+            _bodies.store(key, body)
+    return body
 
 
 def viewer_key(user) -> str:

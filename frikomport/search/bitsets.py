@@ -8,8 +8,7 @@ A set of 50,000 documents is at most 6 KiB, so caches of them stay small.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from whoosh.idsets import DocIdSet
 
@@ -59,23 +58,3 @@ class BitsFilter(DocIdSet):
         return iter(ids_of(int(self._flags[::-1], 2) if self._count else 0))
 
 
-class LRU:
-    """A small least-recently-used cache: it never holds more than ``capacity`` entries,
-    however many distinct keys a long-running worker sees."""
-
-    def __init__(self, capacity: int):
-        self.capacity = capacity
-        self._items: OrderedDict = OrderedDict()
-
-    def get(self, key: Hashable, compute: Callable[[], object]):
-        items = self._items
-        if key in items:
-            items.move_to_end(key)
-            return items[key]
-        value = items[key] = compute()
-        while len(items) > self.capacity:
-            items.popitem(last=False)
-        return value
-
-    def __len__(self) -> int:
-        return len(self._items)

@@ -28,7 +28,8 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.query import And, Every, NumericRange, Or, Term
 from whoosh.reading import TermNotFound
 
-from frikomport.search.bitsets import LRU, flags_of, from_ids, ids_of
+from frikomport.lru import LRU
+from frikomport.search.bitsets import flags_of, from_ids, ids_of
 from frikomport.search.interface import IndexUnavailable
 
 TERM_CACHE_SIZE = 512    # term/phrase document sets: at most 6 KiB each at 50k documents

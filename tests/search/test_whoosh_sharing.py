@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from whoosh import collectors
 
+from frikomport.lru import LRU
 from frikomport.search import whoosh_query, whoosh_searcher
-from frikomport.search.bitsets import LRU, BitsFilter, flags_of, from_ids, ids_of
+from frikomport.search.bitsets import BitsFilter, flags_of, from_ids, ids_of
 from frikomport.search.interface import SearchQuery
 from frikomport.search.whoosh_backend import WhooshBackend
 from frikomport.search.whoosh_query import text_query

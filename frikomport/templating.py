@@ -14,25 +14,44 @@ a page in English says "Sunday, December 6, 2026, 9:00 AM" where a Bokmål page 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from babel.dates import format_skeleton, get_datetime_format
 from flask import Flask
 from flask_babel import format_currency, format_date, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup, escape
 
+from frikomport.billing import fees
 from frikomport.courses.markdown import render_markdown
 
 WRITTEN_LANGUAGE = "nb"  # of what people write when nothing says otherwise
 SHORT_DATE = "yMMMEd"  # CLDR skeleton: "søn. 6. des. 2026", "Sun, Dec 6, 2026"
 
 
-def price(value: int) -> str:
-    """Whole kroner in the locale's own currency pattern: "1 200 kr", "NOK1,200"."""
-    if value == 0:
+def price(ore: int) -> str:
+    """A fee in øre in the locale's own currency pattern: "1 200 kr", "1 200,50 kr",
+    "NOK1,200.50" (øre only when there are any); 0 is "Free"."""
+    if ore == 0:
         return _("Free")
-    pattern = get_locale().currency_formats["standard"].pattern.replace(".00", "")
-    return format_currency(value, "NOK", format=pattern, currency_digits=False)
+    pattern = get_locale().currency_formats["standard"].pattern
+    if ore % 100 == 0:
+        return format_currency(ore // 100, "NOK", format=pattern.replace(".00", ""),
+                               currency_digits=False)
+    return format_currency(Decimal(ore) / 100, "NOK", format=pattern, currency_digits=False)
+
+
+def fee_label(course, user) -> str:
+    """The fee a card shows: the viewer's own when logged in; otherwise the one fee, or
+    "from" the lowest when the course has several."""
+    own = fees.fee_for_user(course, user)
+    if own is not None:
+        return price(own)
+    charged = {course.fee_host_ore, course.fee_region_ore, course.fee_guest_ore}
+    if len(charged) == 1:
+        return price(charged.pop())
+    return _("From %(price)s", price=price(min(charged)))
 
 
 def _skeleton(value: date | datetime, skeleton: str) -> str:
@@ -112,4 +131,9 @@ FILTERS = {
 
 
 def register_filters(app: Flask) -> None:
+    """The filters, and the fee helpers as globals: course cards are macros imported
+    without the request's context, so they reach the viewer through these."""
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(
+        fee_label=lambda course: fee_label(course, current_user),
+        own_fee=lambda course: fees.fee_for_user(course, current_user))

@@ -39,7 +39,7 @@ def course_form(**overrides):
         "description": "## Innhold\n\n- HLR", "category": "", "service_area": "",
         "location": "", "target_group": "Barnehageansatte", "instructor": "Røde Kors",
         "contact_name": "Ola", "contact_email": "ola@example.org", "contact_phone": "",
-        "price_nok": "0", "capacity": "20", "reserved_seats": "0", "visibility": "public",
+        "fee_host_ore": "0", "capacity": "20", "reserved_seats": "0", "visibility": "public",
         "sessions-0-day": "2027-06-15", "sessions-0-starts": "09:00", "sessions-0-ends": "15:00",
         "sessions-1-day": "", "sessions-1-starts": "", "sessions-1-ends": "",
     }
@@ -79,7 +79,7 @@ def test_organiser_creates_draft_with_oslo_times_stored_as_utc(client, organiser
     ({"reserved_seats": "30"}, "Kan ikke reservere flere plasser"),
     ({"registration_opens_at": "2027-05-01T10:00", "registration_closes_at": "2027-04-01T10:00"},
      "Påmeldingen må stenge etter at den åpner"),
-    ({"price_nok": "gratis"}, "Ikke en gyldig heltallsverdi"),
+    ({"fee_host_ore": "gratis"}, "Skriv et beløp i kroner, for eksempel 1200 eller 1200,50."),
     ({"title": ""}, "Tittel"),
 ])
 def test_bad_course_input_is_a_form_error(client, organiser, overrides, message):
@@ -325,7 +325,8 @@ def test_calendar_places_sessions_on_the_oslo_day(client, kongsberg):
 
 def test_course_page_shows_seats_price_and_reserved_seats(client, kongsberg):
     course = CourseFactory(organisation=kongsberg, capacity=20, confirmed_count=18,
-                           price_nok=1500, reserved_seats=5,
+                           fee_host_ore=150000, fee_region_ore=150000, fee_guest_ore=150000,
+                           reserved_seats=5,
                            reserved_until=utcnow() + timedelta(days=3))
     page = client.get(f"/courses/{course.id}").text
     assert "2 plasser igjen" in page and "1\xa0500\xa0kr" in page

@@ -130,7 +130,7 @@ NEW_COURSE = "/o/kongsberg/admin/courses/new"
 def course_form(**overrides) -> dict:
     """A valid new course with one session and an empty second row."""
     return {"title": "Førstehjelp", "category": "", "service_area": "", "location": "",
-            "price_nok": "0", "capacity": "20", "reserved_seats": "0", "visibility": "public",
+            "fee_host_ore": "0", "capacity": "20", "reserved_seats": "0", "visibility": "public",
             "summary": "", "sessions-0-day": "2027-06-15", "sessions-0-starts": "09:00",
             "sessions-0-ends": "15:00", "sessions-1-day": "", "sessions-1-starts": "",
             "sessions-1-ends": ""} | overrides

@@ -187,8 +187,10 @@ def test_prices_follow_the_locale(app):
 
     with app.test_request_context():
         with force_locale("nb"):
-            assert price(1500) == "1\xa0500\xa0kr"
+            assert price(150000) == "1\xa0500\xa0kr"
+            assert price(150050) == "1\xa0500,50\xa0kr"
         with force_locale("nn"):
             assert price(0) == "Gratis"
         with force_locale("en"):
-            assert price(1500) == "NOK1,500"
+            assert price(150000) == "NOK1,500"
+            assert price(5) == "NOK0.05"

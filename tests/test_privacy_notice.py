@@ -117,7 +117,7 @@ def test_comment_asked_by_default_and_stored(client, login, kongsberg):
 def test_organiser_turns_the_comment_off_and_a_copy_keeps_it(client, login, kongsberg):
     organiser = member(kongsberg, Role.ORGANISER)
     login(organiser)
-    form = {"title": "Uten kommentar", "capacity": "10", "price_nok": "0",
+    form = {"title": "Uten kommentar", "capacity": "10", "fee_host_ore": "0",
             "reserved_seats": "0", "visibility": "public", "sessions-0-day": "2027-06-15",
             "sessions-0-starts": "09:00", "sessions-0-ends": "15:00"}
     assert 'name="ask_for_comment"' in client.get("/o/kongsberg/admin/courses/new").text

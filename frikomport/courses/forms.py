@@ -26,6 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from frikomport.billing.money import KronerField
 from frikomport.courses.models import Course, Visibility
 from frikomport.courses.services import MAX_CAPACITY, CourseData
 from frikomport.forms import Form, RowForm, RowList, strip
@@ -95,8 +96,18 @@ class CourseForm(Form):
                        label=_l("Sessions"), min_entries=1)
     capacity = IntegerField(_l("Number of seats"), validators=[
         InputRequired(), NumberRange(min=0, max=MAX_CAPACITY)])
-    price_nok = IntegerField(_l("Price (NOK)"), default=0, description=_l("0 means free."),
-                             validators=[InputRequired(), NumberRange(min=0, max=1_000_000)])
+    fee_host_ore = KronerField(_l("Fee for our own employees (NOK)"), default=0,
+                               description=_l("0 means free."))
+    fee_region_ore = KronerField(
+        _l("Fee for employees of other organisations in the portal (NOK)"), default=0)
+    fee_guest_ore = KronerField(_l("Fee for guests (NOK)"), default=0,
+                                description=_l("Only when guests may register."))
+    free_cancellation_until = DateTimeLocalField(
+        _l("Free cancellation until"), validators=[Optional()],
+        description=_l("Participants who cancel themselves after this still pay the fee. "
+                       "Empty: cancelling is free as long as it is allowed."))
+    charge_no_shows = BooleanField(_l("Participants who do not come pay the fee"),
+                                   default=True)
     reserved_seats = IntegerField(
         _l("Seats reserved for our own employees"), default=0,
         validators=[InputRequired(), NumberRange(min=0, max=MAX_CAPACITY)])
@@ -175,7 +186,10 @@ def course_data(form: CourseForm) -> CourseData:
         service_area_id=form.service_area.data, location_id=form.location.data,
         target_group=form.target_group.data or "", instructor=form.instructor.data or "",
         contact_name=form.contact_name.data or "", contact_email=form.contact_email.data or "",
-        contact_phone=form.contact_phone.data or "", price_nok=form.price_nok.data,
+        contact_phone=form.contact_phone.data or "", fee_host_ore=form.fee_host_ore.data,
+        fee_region_ore=form.fee_region_ore.data, fee_guest_ore=form.fee_guest_ore.data,
+        free_cancellation_until=naive_local_to_utc(form.free_cancellation_until.data),
+        charge_no_shows=form.charge_no_shows.data,
         capacity=form.capacity.data, reserved_seats=form.reserved_seats.data or 0,
         reserved_until=naive_local_to_utc(form.reserved_until.data),
         registration_opens_at=naive_local_to_utc(form.registration_opens_at.data),
@@ -196,7 +210,8 @@ def _naive_local(value):
 def fill_course_form(form: CourseForm, course: Course) -> None:
     """Show a course in the form, in Oslo time, with a few empty session rows to add more."""
     for name in ("title", "summary", "description", "target_group", "instructor",
-                 "contact_name", "contact_email", "contact_phone", "price_nok", "capacity",
+                 "contact_name", "contact_email", "contact_phone", "fee_host_ore",
+                 "fee_region_ore", "fee_guest_ore", "charge_no_shows", "capacity",
                  "reserved_seats", "allow_guests", "requires_approval",
                  "ask_for_comment", "content_language"):
         getattr(form, name).data = getattr(course, name)
@@ -205,7 +220,7 @@ def fill_course_form(form: CourseForm, course: Course) -> None:
     form.location.data = course.location_id
     form.visibility.data = course.visibility.value
     for name in ("reserved_until", "registration_opens_at", "registration_closes_at",
-                 "cancellation_deadline"):
+                 "cancellation_deadline", "free_cancellation_until"):
         getattr(form, name).data = _naive_local(getattr(course, name))
     while form.sessions.entries:
         form.sessions.pop_entry()

@@ -77,7 +77,8 @@ class Course(db.Model):
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         CheckConstraint("reserved_seats >= 0 AND reserved_seats <= capacity",
                         name="reserved_within_capacity"),
-        CheckConstraint("price_nok >= 0", name="price_not_negative"),
+        CheckConstraint("fee_host_ore >= 0 AND fee_region_ore >= 0 AND fee_guest_ore >= 0",
+                        name="fees_not_negative"),
         CheckConstraint("confirmed_count >= 0 AND confirmed_count <= capacity",
                         name="confirmed_within_capacity"),
         # The catalogue's read paths (frikomport/courses/queries.py, migration e7b3c5a1d9f4):
@@ -112,7 +113,14 @@ class Course(db.Model):
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
-    price_nok: Mapped[int] = mapped_column(Integer, default=0)
+    # Fees in øre (issue 13): for the host organisation's employees, for employees of
+    # the other organisations in the portal, and for guests. Each may be 0.
+    fee_host_ore: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fee_region_ore: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fee_guest_ore: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Cancelling yourself after this is still charged; None: cancelling is always free.
+    free_cancellation_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    charge_no_shows: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     capacity: Mapped[int] = mapped_column(Integer)
     reserved_seats: Mapped[int] = mapped_column(Integer, default=0)
     reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -159,7 +167,7 @@ class Course(db.Model):
 
     @property
     def is_free(self) -> bool:
-        return self.price_nok == 0
+        return not (self.fee_host_ore or self.fee_region_ore or self.fee_guest_ore)
 
     def __repr__(self) -> str:
         return f"<Course {self.id} {self.title!r}>"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from frikomport.audit.services import record
+from frikomport.billing.fees import MAX_FEE_ORE
 from frikomport.courses.attachments import copy_files
 from frikomport.courses.locking import lock_course
 from frikomport.courses.models import (
@@ -49,7 +50,11 @@ class CourseData:
     contact_name: str = ""
     contact_email: str = ""
     contact_phone: str = ""
-    price_nok: int = 0
+    fee_host_ore: int = 0
+    fee_region_ore: int = 0
+    fee_guest_ore: int = 0
+    free_cancellation_until: datetime | None = None
+    charge_no_shows: bool = True
     reserved_seats: int = 0
     reserved_until: datetime | None = None
     registration_opens_at: datetime | None = None
@@ -75,8 +80,9 @@ def validate(data: CourseData) -> None:
         raise DomainError(_("Unknown language."))
     if not 0 <= data.capacity <= MAX_CAPACITY:
         raise DomainError(_("The number of seats must be between 0 and %(n)d.", n=MAX_CAPACITY))
-    if data.price_nok < 0:
-        raise DomainError(_("The price cannot be negative."))
+    if not all(0 <= fee <= MAX_FEE_ORE for fee in
+               (data.fee_host_ore, data.fee_region_ore, data.fee_guest_ore)):
+        raise DomainError(_("A fee must be between 0 and a million kroner."))
     if not 0 <= data.reserved_seats <= data.capacity:
         raise DomainError(_("Reserved seats must be between 0 and the number of seats."))
     if data.reserved_seats and data.reserved_until is None:

@@ -119,7 +119,12 @@ def _ensure_course(session: Session, today: date, slug, title, category, service
     day = today + timedelta(days=days)
     data = services.CourseData(
         title=title, summary=summary, description=description, capacity=seats,
-        price_nok=price, visibility=Visibility(visibility),
+        # Other municipalities pay a quarter more, guests half again (the host's own
+        # employees pay the listed price); the free cancellation ends a week before.
+        fee_host_ore=price * 100, fee_region_ore=price * 125, fee_guest_ore=price * 150,
+        free_cancellation_until=(local_to_utc(day - timedelta(days=7), time(12))
+                                 if price else None),
+        visibility=Visibility(visibility),
         category_id=_id(session, organisation, Category, CATEGORIES[category]),
         service_area_id=_id(session, organisation, ServiceArea, SERVICE_AREAS[service_area]),
         location_id=vocabulary.list_items(session, organisation, Location)[0].id,

@@ -32,6 +32,12 @@ MUNICIPALITIES = [
     ("tinn", "Tinn kommune", "Storstulgata 1, 3660 Rjukan", "35 08 00 00"),
 ]
 
+# Made-up organisation numbers (valid check digits, not the municipalities' real ones),
+# so the invoice basis can produce EHF between demo municipalities.
+ORG_NUMBERS = dict(zip((slug for slug, *_ in MUNICIPALITIES),
+                       ("990001375", "990002746", "990004110", "990005486", "990006857",
+                        "990008221", "990009597", "990012334"), strict=True))
+
 # Municipalities whose written form is Nynorsk (their pages and staff e-mails are in it).
 NYNORSK = frozenset({"hjartdal", "nore-og-uvdal"})
 
@@ -111,6 +117,10 @@ def _organisation(session: Session, slug: str, name: str, address: str,
                       f"{address}."),
             contact_email=f"kurs@{slug}.{DEMO_DOMAIN}", contact_phone=phone,
             language="nn" if slug in NYNORSK else "nb",
+            org_number=ORG_NUMBERS[slug], invoice_email=f"faktura@{slug}.{DEMO_DOMAIN}",
+            buyer_reference="Opplæring", invoice_street=address.split(",")[0],
+            invoice_postcode=address.rsplit(",", 1)[1].split()[0],
+            invoice_city=address.rsplit(",", 1)[1].split(maxsplit=1)[1],
         )
         session.add(organisation)
         session.flush()

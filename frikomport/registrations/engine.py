@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from frikomport.billing import fees
 from frikomport.courses.models import Course
 from frikomport.courses.signals import seats_changed
 from frikomport.db import utcnow
@@ -64,7 +65,8 @@ def has_seat_for(session: Session, course: Course, registration: Registration,
 
 def transition(session: Session, registration: Registration, new: RegistrationState,
                actor, note: str = "") -> None:
-    """Change state, keep the course counters in step and record who did it."""
+    """Change state, keep the course counters in step, fix the fee when a seat is
+    given, and record who did it."""
     old = registration.state
     course = registration.course
     had_free_seats = course.confirmed_count < course.capacity
@@ -73,6 +75,8 @@ def transition(session: Session, registration: Registration, new: RegistrationSt
                               - (old == RegistrationState.WAITLISTED))
     if new == RegistrationState.WAITLISTED and registration.queued_at is None:
         registration.queued_at = utcnow()
+    if new in SEATED_STATES:
+        fees.fix_fee(registration)
     registration.state = new
     if (course.confirmed_count < course.capacity) != had_free_seats:
         seats_changed.send(course, session=session)

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from operator import attrgetter
 
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
@@ -88,7 +90,22 @@ def _columns(course: Course, state_labels: dict,
                 (_("Status"), lambda r: str(state_labels[r.state]), 14)]
     if course.ask_for_comment:
         columns.append((_("Comment"), attrgetter("comment"), 40))
+    if not course.is_free:  # the fee fixed at confirmation, in the page's own decimals
+        columns += [(_("Fee (NOK)"), _fee_text(get_decimal_symbol(get_locale())), 12),
+                    (_("Reference"), attrgetter("own_reference"), 20)]
     return columns
+
+
+def _fee_text(decimal_symbol: str) -> Callable[[Registration], str]:
+    """The fixed fee as a number a spreadsheet reads ("1200,50"); empty before a seat.
+    The symbol is chosen now: the rows of a streamed download are written after the
+    request's locale is gone."""
+    def text(registration: Registration) -> str:
+        if registration.fee_ore is None:
+            return ""
+        kroner, ore = divmod(registration.fee_ore, 100)
+        return f"{kroner}{decimal_symbol}{ore:02d}"
+    return text
 
 
 def _csv_line(values: list[str]) -> str:

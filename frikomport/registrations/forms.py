@@ -14,6 +14,12 @@ class RegisterForm(Form):
                                            "served)."))
 
 
+    own_reference = StringField(
+        _l("Your reference for the invoice"), validators=[Optional(), Length(max=100)],
+        description=_l("For example your cost centre or resource number. It is put on the "
+                       "invoice, so your employer knows who it is for."))
+
+
 class GuestRegisterForm(RegisterForm):
     name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
     email = EmailField(_l("E-mail address"), filters=[strip], validators=[

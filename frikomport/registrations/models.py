@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frikomport.accounts.models import User
@@ -61,6 +61,15 @@ class Registration(db.Model):
         ForeignKey("organisation.id", ondelete="SET NULL"))
     employer_name: Mapped[str] = mapped_column(String(200), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
+    # The person's own reference for the invoice (cost centre, "ressursnummer").
+    own_reference: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # The fee, fixed when the seat is confirmed (later price changes leave it), and which
+    # of the course's fees it was: "host", "region" or "guest" (see billing/fees.py).
+    fee_ore: Mapped[int | None] = mapped_column(Integer)
+    fee_kind: Mapped[str | None] = mapped_column(String(10))
+    # A self-cancellation after the course's free cancellation date is still charged.
+    charged_cancellation: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     state: Mapped[RegistrationState] = mapped_column(
         Enum(RegistrationState, native_enum=False, create_constraint=True, length=12,
              name="registration_state", values_callable=lambda items: [i.value for i in items]))

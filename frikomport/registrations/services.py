@@ -14,10 +14,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from frikomport.accounts.models import User
+from frikomport.billing import fees
 from frikomport.courses.locking import lock_course
 from frikomport.courses.models import Course, CourseState
 from frikomport.db import utcnow
 from frikomport.errors import DomainError, NotFoundError
+from frikomport.inputs import single_line
 from frikomport.permissions import Permission, can_view_course, ensure, ensure_can_view_course
 from frikomport.registrations import emails, engine, notes, tokens
 from frikomport.registrations.models import (
@@ -117,13 +119,19 @@ def _promote_waiting(session: Session, course: Course, actor, now: datetime) -> 
 
 # Registering -----------------------------------------------------------------------------
 
+def _reference(course: Course, reference: str) -> str:
+    """The person's invoice reference: kept only when the course costs something."""
+    return "" if course.is_free else single_line(reference)[:100]
+
+
 def _comment(course: Course, comment: str) -> str:
     """What is stored of the comment: nothing when the organiser does not ask for one
     (a hand-made request may still send it)."""
     return comment.strip()[:2000] if course.ask_for_comment else ""
 
 
-def register_member(session: Session, user, course_id: int, comment: str = "") -> Registration:
+def register_member(session: Session, user, course_id: int, comment: str = "",
+                    own_reference: str = "") -> Registration:
     """One-click registration for a logged-in member of any organisation.
 
     Everything about the person is checked (and loaded) before the course is locked: in a
@@ -138,7 +146,8 @@ def register_member(session: Session, user, course_id: int, comment: str = "") -
     registration = Registration(
         organisation_id=course.organisation_id, course=course, user=user, name=user.name,
         email=user.email, phone=user.phone, employer_organisation_id=employer.id,
-        employer_name=employer.name, comment=_comment(course, comment))
+        employer_name=employer.name, comment=_comment(course, comment),
+        own_reference=_reference(course, own_reference))
     _place_or_await_approval(session, registration, user, now, "")
     return registration
 
@@ -155,7 +164,8 @@ def _employer_of(user) -> Organisation:
 
 
 def register_guest(session: Session, course_id: int, *, name: str, email: str, phone: str,
-                   employer_name: str, comment: str = "") -> Registration | None:
+                   employer_name: str, comment: str = "",
+                   own_reference: str = "") -> Registration | None:
     """A visitor without an account; counts only after the e-mailed link is opened.
 
     The visitor is answered the same whether or not the address is registered already
@@ -174,7 +184,7 @@ def register_guest(session: Session, course_id: int, *, name: str, email: str, p
     registration = Registration(
         organisation_id=course.organisation_id, course=course, name=name.strip(),
         email=email, phone=phone.strip(), employer_name=employer_name.strip(),
-        comment=_comment(course, comment))
+        comment=_comment(course, comment), own_reference=_reference(course, own_reference))
     engine.transition(session, registration, State.PENDING, None,
                       "awaiting e-mail confirmation")
     _store(session, registration)
@@ -215,6 +225,8 @@ def _cancel(session: Session, registration: Registration, actor, *, by_organiser
     if not by_organiser and cancellation_closed(registration.course, now):
         raise DomainError(_("The deadline for cancelling has passed. Contact the organiser."))
     held_seat = registration.state in SEATED_STATES
+    registration.charged_cancellation = (not by_organiser
+                                         and fees.late_cancellation(registration, now))
     engine.transition(session, registration, State.CANCELLED, actor,
                       note or (notes.CANCELLED_BY_ORGANISER if by_organiser
                                else notes.CANCELLED_BY_PARTICIPANT))

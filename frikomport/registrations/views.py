@@ -51,7 +51,8 @@ def _flash_state(state: RegistrationState) -> None:
 def register(course_id: int):
     form = RegisterForm()
     if form.validate_on_submit() and (done := run_service(form, lambda: services.register_member(
-            db.session, current_user, course_id, form.comment.data or ""))):
+            db.session, current_user, course_id, form.comment.data or "",
+            form.own_reference.data or ""))):
         _flash_state(done.value.state)
     else:
         flash_form_errors(form)
@@ -68,7 +69,7 @@ def register_guest(course_id: int):
     if form.validate_on_submit() and run_service(form, lambda: services.register_guest(
             db.session, course_id, name=form.name.data, email=form.email.data,
             phone=form.phone.data, employer_name=form.employer.data,
-            comment=form.comment.data or "")):
+            comment=form.comment.data or "", own_reference=form.own_reference.data or "")):
         flash(_("Almost done: we have sent an e-mail to %(email)s. Open the link in it to "
                 "confirm your registration.", email=form.email.data), "info")
         return redirect(url_for("courses.detail", course_id=course_id))

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frikomport.db import UTCDateTime, db, utcnow
@@ -42,6 +42,17 @@ class Organisation(db.Model):
     # The municipality's written form (nb/nn) or en: its pages, its staff's e-mails and,
     # by default, its courses are in it.
     language: Mapped[str] = mapped_column(String(5), default="nb", server_default="nb")
+    # Invoicing (issue 13): who the organisation is to a finance system, as seller of
+    # courses and as buyer for its employees. Empty strings mean "not given".
+    org_number: Mapped[str] = mapped_column(String(9), default="", server_default="")
+    invoice_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    receives_ehf: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    buyer_reference: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    invoice_street: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    invoice_postcode: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    invoice_city: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    vat_registered: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from frikomport.accounts.models import User
 from frikomport.audit.services import record
+from frikomport.billing.orgnumber import is_valid_org_number
 from frikomport.db import casefolded, lock_row, page_of
 from frikomport.errors import DomainError, NotFoundError
 from frikomport.permissions import Permission, ensure
@@ -23,7 +24,9 @@ MEMBERS_PER_PAGE = 50
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = frozenset({"admin", "new", "api", "static"})
 EDITABLE_FIELDS = ("name", "region", "description", "contact_email", "contact_phone", "website",
-                   "language")
+                   "language", "org_number", "invoice_email", "receives_ehf", "buyer_reference",
+                   "invoice_street", "invoice_postcode", "invoice_city", "vat_registered")
+BOOLEAN_FIELDS = frozenset({"receives_ehf", "vat_registered"})
 
 
 def list_organisations(session: Session) -> list[Organisation]:
@@ -61,11 +64,23 @@ def _apply_fields(organisation: Organisation, fields: dict) -> set[str]:
         raise DomainError(_("Unknown language."))
     changed = set()
     for name, value in fields.items():
-        value = (value or "").strip()
+        value = bool(value) if name in BOOLEAN_FIELDS else (value or "").strip()
         if getattr(organisation, name) != value:
             setattr(organisation, name, value)
             changed.add(name)
+    _check_invoice_details(organisation)
     return changed
+
+
+def _check_invoice_details(organisation: Organisation) -> None:
+    """The form says this to people; here it holds for every caller (the CLI too)."""
+    if organisation.org_number and not is_valid_org_number(organisation.org_number):
+        raise DomainError(_("This is not a valid organisation number: the last digit (the "
+                            "check digit) does not match. Check the number in "
+                            "Enhetsregisteret."))
+    if organisation.receives_ehf and not organisation.org_number:
+        raise DomainError(_("EHF invoices are addressed to the organisation number: fill it "
+                            "in to receive EHF."))
 
 
 # Members -------------------------------------------------------------------------------

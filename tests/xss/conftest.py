@@ -78,7 +78,7 @@ def course_form(category, service_area, location, **overrides) -> dict:
         "location": str(location), "target_group": _text("Alle"),
         "instructor": _text("Ingrid Instruktør"), "contact_name": _text("Kari Kontakt"),
         "contact_email": "kontakt@alfa.example.org", "contact_phone": f"12{SHORT_PAYLOAD}",
-        "price_nok": "0", "capacity": "1", "reserved_seats": "0", "visibility": "public",
+        "fee_host_ore": "0", "capacity": "1", "reserved_seats": "0", "visibility": "public",
         "allow_guests": "y", "sessions-0-day": day, "sessions-0-starts": "09:00",
         "sessions-0-ends": "15:00", "sessions-1-day": "", "sessions-1-starts": "",
         "sessions-1-ends": "",

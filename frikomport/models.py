@@ -2,6 +2,7 @@
 
 from frikomport.accounts.models import LoginSession, User
 from frikomport.audit.models import AuditEvent
+from frikomport.billing.models import InvoiceLine
 from frikomport.courses.models import (
     Category,
     Course,
@@ -23,6 +24,7 @@ __all__ = [
     "CourseAttachment",
     "CourseSession",
     "Invitation",
+    "InvoiceLine",
     "Location",
     "LoginSession",
     "Membership",

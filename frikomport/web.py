@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.accessibility.views import bp as accessibility_bp
     from frikomport.accounts.views import bp as accounts_bp
     from frikomport.admin.views import bp as admin_bp
+    from frikomport.billing.views import bp as billing_bp
     from frikomport.core.views import bp as core_bp
     from frikomport.courses.admin_views import bp as course_admin_bp
     from frikomport.courses.views import bp as courses_bp
@@ -83,7 +84,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (core_bp, accounts_bp, tenancy_bp, invitations_bp, admin_bp, courses_bp,
                       feeds_bp, course_admin_bp, registrations_bp, participants_bp, search_bp,
                       privacy_notice_bp, accessibility_bp, my_data_bp, account_deletion_bp,
-                      guest_data_bp):
+                      guest_data_bp, billing_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 

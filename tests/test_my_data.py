@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from frikomport.audit.services import record
+from frikomport.billing.models import InvoiceLine
 from frikomport.extensions import db
 from frikomport.notifications.services import queue_email
 from frikomport.privacy.inventory import NOT_ABOUT_A_PERSON, SOURCES, is_personal_column
@@ -47,6 +48,11 @@ def person(app):
     register(own_course, admin, RegistrationState.WAITLISTED)
     invitations.invite(db.session, admin, other, email=person.email, name="Petra",
                        role=Role.EMPLOYEE)
+    db.session.add(InvoiceLine(
+        organisation_id=other.id, registration_id=registration.id,
+        buyer_organisation_id=home.id, buyer_name=home.name, participant_name=person.name,
+        course_id=course.id, course_title=course.title, reference="Koststed 12",
+        amount_ore=50_000, invoice_number="F-1"))
     queue_email(db.session, person.email, "Velkommen", "Hei Petra")
     record(db.session, admin, "registration.changed", registration, other,
            user=person.email)

@@ -45,6 +45,9 @@ SENTENCES: dict[str, Sentence] = {
     "organisation.created": Sentence(_l("%(actor)s created the organisation %(object)s")),
     "organisation.updated": Sentence(_l("%(actor)s changed the settings of %(object)s")),
     "organisation.logo_changed": Sentence(_l("%(actor)s uploaded a new logo for %(object)s")),
+    "billing.invoiced": Sentence(
+        _l("%(actor)s marked %(lines)s lines to %(buyer)s as invoiced on invoice %(number)s"),
+        ("lines", "buyer", "number")),
     "membership.added": Sentence(_l("%(actor)s accepted an invitation and joined as %(role)s"),
                                  ("role", "via", "user")),
     "membership.role_changed": Sentence(_l("%(actor)s changed the role of %(user)s"),
@@ -94,7 +97,12 @@ FIELD_LABELS = {
     "contact_name": _l("Contact person"), "contact_email": _l("Contact e-mail"),
     "contact_phone": _l("Contact phone"), "website": _l("Website"),
     "capacity": _l("Number of seats"), "target_group": _l("Target group"),
-    "instructor": _l("Instructor"), "price_nok": _l("Price (NOK)"),
+    "instructor": _l("Instructor"),
+    "fee_host_ore": _l("Fee for own employees"),
+    "fee_region_ore": _l("Fee for other organisations' employees"),
+    "fee_guest_ore": _l("Fee for guests"),
+    "free_cancellation_until": _l("Free cancellation until"),
+    "charge_no_shows": _l("Charge no-shows"),
     "visibility": _l("Who can see the course"), "category_id": _l("Category"),
     "service_area_id": _l("Service area"), "location_id": _l("Location"),
     "registration_opens_at": _l("Registration opens"),
@@ -110,6 +118,10 @@ FIELD_LABELS = {
     "ask_for_comment": _l("Asks for a comment"), "language": _l("Written form"),
     "content_language": _l("Language of the course"),
     "cancellation_deadline": _l("Cancellation deadline"),
+    "org_number": _l("Organisation number"), "invoice_email": _l("Invoice e-mail"),
+    "receives_ehf": _l("Receives invoices as EHF"), "buyer_reference": _l("Buyer reference"),
+    "invoice_street": _l("Invoice address"), "invoice_postcode": _l("Postcode"),
+    "invoice_city": _l("Post town"), "vat_registered": _l("Registered for VAT"),
 }
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel", "sign-in sheet": _l("sign-in sheet")}
 # Details that hold what organisers wrote (course content): marked as Bokmål on pages

@@ -19,6 +19,7 @@ from sqlalchemy.sql import Select
 
 from frikomport.accounts.models import LoginSession, User
 from frikomport.audit.models import AuditEvent
+from frikomport.billing.models import InvoiceLine
 from frikomport.courses.models import Course
 from frikomport.notifications.models import OutboxMessage
 from frikomport.registrations.models import Registration, RegistrationEvent
@@ -93,6 +94,12 @@ SOURCES: tuple[Source, ...] = (
                (AuditEvent.object_type == "user") & (AuditEvent.object_id == user.id),
                cast(AuditEvent.details, String).contains(user.email)))
            .order_by(AuditEvent.created_at)),
+    Source("invoice_lines", _l("Invoiced course fees"), InvoiceLine,
+           ("participant_name", "course_title", "course_starts_at", "buyer_name", "reference",
+            "amount_ore", "invoice_number", "invoiced_at"), ("invoiced_by_id",),
+           lambda user: select(InvoiceLine).where(or_(
+               InvoiceLine.registration_id.in_(_your_registrations(user)),
+               InvoiceLine.invoiced_by_id == user.id)).order_by(InvoiceLine.invoiced_at)),
     Source("login_sessions", _l("Logged-in devices"), LoginSession,
            ("created_at", "expires_at"), ("user_id",),
            lambda user: select(LoginSession).where(LoginSession.user_id == user.id)),
@@ -102,6 +109,7 @@ SOURCES: tuple[Source, ...] = (
 NOT_ABOUT_A_PERSON: dict[tuple[str, str], str] = {
     ("organisation", "contact_email"): "the organisation's public contact address",
     ("organisation", "contact_phone"): "the organisation's public telephone number",
+    ("organisation", "invoice_email"): "the organisation's address for invoices",
 }
 
 

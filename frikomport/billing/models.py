@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frikomport.db import UTCDateTime, db, utcnow
+from frikomport.tenancy.models import Organisation
 
 
 class InvoiceLine(db.Model):
@@ -45,3 +46,6 @@ class InvoiceLine(db.Model):
     invoiced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     invoiced_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id],
+                                                      lazy="joined")  # the host

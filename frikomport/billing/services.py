@@ -138,3 +138,36 @@ def invoiced(session: Session, actor, organisation: Organisation, starts: dateti
     for line in lines:
         by_number[line.invoice_number].append(line)
     return dict(by_number)
+
+
+@dataclass
+class Charges:
+    """What an organisation's employees have been charged for, by the hosts."""
+
+    invoiced: list[InvoiceLine]
+    coming: list[Registration]  # charged, not invoiced yet
+
+    @property
+    def total_ore(self) -> int:
+        return sum(line.amount_ore for line in self.invoiced)
+
+
+def charges_to(session: Session, actor, organisation: Organisation, starts: datetime,
+               ends: datetime) -> Charges:
+    """The invoice lines to this organisation in the period, and its employees' charged
+    places (courses starting in the period) that the hosts have not invoiced yet."""
+    ensure(actor, Permission.EDIT_ORGANISATION, organisation)
+    invoiced = session.scalars(
+        select(InvoiceLine).where(InvoiceLine.buyer_organisation_id == organisation.id,
+                                  InvoiceLine.invoiced_at >= starts,
+                                  InvoiceLine.invoiced_at < ends)
+        .order_by(InvoiceLine.invoiced_at, InvoiceLine.id))
+    coming = session.scalars(
+        select(Registration).join(Registration.course)
+        .options(contains_eager(Registration.course))
+        .where(Registration.employer_organisation_id == organisation.id,
+               Registration.user_id.is_not(None),
+               Course.starts_at >= starts, Course.starts_at < ends,
+               charged_clause(), _not_invoiced())
+        .order_by(Course.starts_at, Registration.name))
+    return Charges(list(invoiced), list(coming))

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from frikomport.billing import invoices, services
-from frikomport.errors import DomainError, NotFoundError
+from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
 from frikomport.extensions import db
 from frikomport.forms import Form
 from frikomport.permissions import Permission, ensure
@@ -18,12 +18,6 @@ from frikomport.timeutil import FIRST_YEAR, LAST_YEAR, local_to_utc
 from frikomport.viewhelpers import flash_form_errors, run_service
 
 bp = tenant_blueprint("billing", __name__)
-
-
-@bp.before_request
-@login_required
-def require_course_rights():
-    ensure(current_user, Permission.MANAGE_COURSES, g.organisation)
 
 
 def _period(values) -> tuple[date, date]:
@@ -47,6 +41,7 @@ def _bounds(first: date, last: date):
 
 
 @bp.get("/admin/invoicing")
+@login_required
 def invoice_basis():
     first, last = _period(request.args)
     starts, ends = _bounds(first, last)
@@ -56,9 +51,22 @@ def invoice_basis():
                            invoiced=done, first=first, last=last, form=Form())
 
 
+@bp.get("/admin/charges")
+@login_required
+def charges():
+    """What the organisation's employees have been charged for by the course hosts."""
+    first, last = _period(request.args)
+    found = services.charges_to(db.session, current_user, g.organisation,
+                                *_bounds(first, last))
+    return render_template("billing/charges.html", organisation=g.organisation,
+                           charges=found, first=first, last=last)
+
+
 @bp.post("/admin/invoicing/mark")
+@login_required
 def mark_invoiced():
     """The lines the organiser saw for one buyer (ids in the form) become invoiced."""
+    ensure(current_user, Permission.MANAGE_COURSES, g.organisation)
     first, last = _period(request.form)
     form = Form()
     if form.validate_on_submit() and run_service(form, lambda: _mark(first, last)):
@@ -79,12 +87,13 @@ def _mark(first: date, last: date) -> int:
 
 
 @bp.get("/admin/invoicing/ehf")
+@login_required
 def ehf_download():
     """The EHF document of one invoice (``?number=``), or back with the reason why not."""
     number = request.args.get("number", "")[:40]
     try:
         xml = invoices.ehf_invoice(db.session, current_user, g.organisation, number)
-    except NotFoundError:
+    except (NotFoundError, PermissionDeniedError):
         raise
     except DomainError as refusal:
         flash(refusal.message, "danger")

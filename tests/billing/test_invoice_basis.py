@@ -145,3 +145,25 @@ def test_an_invoice_downloads_as_valid_ehf(client, organiser, course, kongsberg,
     assert "Nils Notodden" in root.findtext(
         "cac:InvoiceLine/cac:Item/cbc:Description", namespaces=NS)
     assert client.get(f"{BASIS}/ehf", query_string={"number": "finnes-ikke"}).status_code == 404
+
+
+def test_the_buyer_admin_sees_what_its_employees_were_charged(client, login, course,
+                                                              kongsberg, notodden):
+    invoiced = seat(course, member(notodden, name="Nils Notodden"), own_reference="K-77")
+    seat(course, member(notodden, name="Nora Notodden"), fee=125_050)
+    seat(course, member(kongsberg, name="Kari Kongsberg"))  # another buyer
+    login(member(kongsberg, Role.ORGANISER))
+    client.post(f"{BASIS}/mark", data={"buyer": f"org-{notodden.id}",
+                                       "registration": [invoiced.id],
+                                       "invoice_number": "2026-7", **PERIOD})
+    client.post("/logout")
+    login(member(notodden, Role.ADMIN))
+    page = client.get("/o/notodden/admin/charges", query_string=PERIOD).text
+    done, coming = page.split('id="coming-heading"')
+    assert "Nils Notodden" in done and "2026-7" in done and "Kongsberg kommune" in done
+    assert "Sum 1\xa0000\xa0kr" in done and "Nora Notodden" not in done
+    assert "Nora Notodden" in coming and "1\xa0250,50\xa0kr" in coming
+    assert "Kari Kongsberg" not in page
+    client.post("/logout")
+    login(member(notodden, Role.ORGANISER))
+    assert client.get("/o/notodden/admin/charges").status_code == 403

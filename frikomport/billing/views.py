@@ -8,7 +8,7 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from frikomport.billing import invoices, services
+from frikomport.billing import exports, invoices, services
 from frikomport.errors import DomainError, NotFoundError, PermissionDeniedError
 from frikomport.extensions import db
 from frikomport.forms import Form
@@ -18,6 +18,7 @@ from frikomport.timeutil import FIRST_YEAR, LAST_YEAR, local_to_utc
 from frikomport.viewhelpers import flash_form_errors, run_service
 
 bp = tenant_blueprint("billing", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _period(values) -> tuple[date, date]:
@@ -101,4 +102,19 @@ def ehf_download():
     response = Response(xml, mimetype="application/xml")
     safe = "".join(c for c in number if c.isalnum() or c in "-_") or "faktura"
     response.headers["Content-Disposition"] = f'attachment; filename="ehf-{safe}.xml"'
+    return response
+
+
+@bp.get("/admin/invoicing/basis.<any(csv, xlsx):kind>")
+@login_required
+def basis_download(kind: str):
+    """The invoice basis of the period as a file (columns documented in the README)."""
+    first, last = _period(request.args)
+    groups = services.to_invoice(db.session, current_user, g.organisation,
+                                 *_bounds(first, last))
+    data, mimetype = ((exports.to_csv(groups), "text/csv; charset=utf-8") if kind == "csv"
+                      else (exports.to_xlsx(groups), XLSX))
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="fakturagrunnlag-{first.isoformat()}-{last.isoformat()}.{kind}"')
     return response

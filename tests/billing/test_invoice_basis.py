@@ -3,10 +3,14 @@ invoiced with an invoice number, once; the SQL rule equals the Python rule."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from frikomport.billing import fees
@@ -167,3 +171,23 @@ def test_the_buyer_admin_sees_what_its_employees_were_charged(client, login, cou
     client.post("/logout")
     login(member(notodden, Role.ORGANISER))
     assert client.get("/o/notodden/admin/charges").status_code == 403
+
+
+def test_the_downloads_carry_the_same_lines_and_totals_as_the_page(
+        client, organiser, course, kongsberg, notodden):
+    seat(course, member(kongsberg, name="Kari Kongsberg"))
+    seat(course, member(notodden, name="Nils Notodden"), fee=125_050, own_reference="=SUM(A1)")
+    seat(course, guest_name="Gro Gjest", fee=150_000)
+    page = client.get(BASIS, query_string=PERIOD).text
+    page_total = sum(int(kroner.replace("\xa0", "")) * 100 + int(ore or 0)
+                     for kroner, ore in re.findall(r"Sum ([\d\xa0]+)(?:,(\d\d))?\xa0kr", page))
+    rows = list(csv.reader(io.StringIO(
+        client.get(f"{BASIS}/basis.csv", query_string=PERIOD).data.decode("utf-8-sig")),
+        delimiter=";"))
+    assert rows[0][:4] == ["Kjøper", "Organisasjonsnummer", "Kjøpers referanse", "Deltaker"]
+    csv_total = sum(round(float(row[7].replace(",", ".")) * 100) for row in rows[1:])
+    assert "'=SUM(A1)" in [row[4] for row in rows]  # no formula reaches the spreadsheet
+    sheet = load_workbook(io.BytesIO(client.get(f"{BASIS}/basis.xlsx",
+                                                query_string=PERIOD).data)).active
+    xlsx_total = sum(round(row[7] * 100) for row in sheet.iter_rows(min_row=2, values_only=True))
+    assert page_total == csv_total == xlsx_total == 375_050 and len(rows) == 4

@@ -14,6 +14,7 @@ from frikomport.search.models import SearchJob
 from frikomport.tenancy.models import Role
 from tests.factories import CourseFactory, OrganisationFactory, member
 from tests.search.conftest import BACKENDS, WHOOSH_ONLY
+from tests.test_query_counts import counted_queries
 
 
 def index_now(app):
@@ -267,3 +268,26 @@ def test_fallback_includes_earlier_courses_only_when_asked(portal):
     assert service.fallback_search(AnonymousUserMixin(), query).total == 0
     assert service.fallback_search(AnonymousUserMixin(), replace(query, include_past=True)
                                    ).total == 1
+
+
+@BACKENDS
+def test_the_search_page_runs_as_many_queries_for_90_courses_as_for_30(search_ready, client):
+    """Hits are loaded for the page shown, in a fixed number of queries (issue 12)."""
+    organisation = OrganisationFactory(slug="kongsberg")
+    paths = ["/search/?q=kurs", "/search/?q=kurs&sort=date&past=1", "/search/?q=kurs&page=2"]
+
+    def counted() -> list[int]:
+        reindex(search_ready)
+        counts = []
+        for path in paths:
+            with counted_queries() as statements:
+                assert client.get(path).status_code == 200
+            counts.append(len(statements))
+        return counts
+
+    for number in range(30):  # two pages of hits
+        CourseFactory(organisation=organisation, title=f"Kurs i brannvern {number}")
+    small = counted()
+    for number in range(60):
+        CourseFactory(organisation=organisation, title=f"Kurs i førstehjelp {number}")
+    assert counted() == small and max(small) <= 6

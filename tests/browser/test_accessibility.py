@@ -144,7 +144,8 @@ def test_open_typeahead_is_accessible(site, browser, size):
 # Endpoints that are not pages: a confirmation link answers with a redirect to another
 # page (checked there), the logo is an image (none in the seeded world).
 NOT_PAGES = frozenset({"accounts.confirm_email", "registrations.confirm_guest",
-                       "tenancy.logo", "billing.ehf_download"})  # an XML file
+                       "tenancy.logo", "billing.ehf_download",  # files: EHF XML,
+                       "billing.basis_download"})  # the basis as CSV or XLSX
 
 
 def test_no_page_slipped_past(site, shown):

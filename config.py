@@ -156,6 +156,7 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # the sending of an e-mail or the audit event.
         "RETENTION_COMMENT_MONTHS": _int(env, "RETENTION_COMMENT_MONTHS", 12),
         "RETENTION_PARTICIPANT_YEARS": _int(env, "RETENTION_PARTICIPANT_YEARS", 5),
+        "RETENTION_INVOICE_YEARS": _int(env, "RETENTION_INVOICE_YEARS", 5),
         "RETENTION_OUTBOX_DAYS": _int(env, "RETENTION_OUTBOX_DAYS", 30),
         "RETENTION_AUDIT_MONTHS": _int(env, "RETENTION_AUDIT_MONTHS", 12),
         "RETENTION_DISABLED_MONTHS": _int(env, "RETENTION_DISABLED_MONTHS", 12),

@@ -4,12 +4,13 @@ second time; statistics survive anonymisation, and nothing personal does."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from config import load_config
 from frikomport.audit.models import AuditEvent
+from frikomport.billing.models import InvoiceLine
 from frikomport.courses.models import CourseState
 from frikomport.db import utcnow
 from frikomport.extensions import db
@@ -203,12 +204,38 @@ def test_scrub_replaces_addresses_wherever_they_are():
         assert scrub(harmless) == harmless
 
 
+def test_invoice_lines_lose_the_person_five_years_after_their_year(app):
+    """A line invoiced in 2020 is kept, name and all, until the end of 2025."""
+    host, buyer = OrganisationFactory(), OrganisationFactory()
+    marker = member(host, Role.ORGANISER)
+    lines = {}
+    for label, invoiced_at in (("old", datetime(2020, 12, 31, 22, tzinfo=UTC)),
+                               ("kept", datetime(2021, 1, 1, 0, 30, tzinfo=UTC))):
+        lines[label] = InvoiceLine(
+            organisation_id=host.id, buyer_organisation_id=buyer.id, buyer_name=buyer.name,
+            participant_name="Petra Person", course_title="Førstehjelp", reference="K-1",
+            amount_ore=50_000, invoice_number=f"F-{label}", invoiced_at=invoiced_at,
+            invoiced_by_id=marker.id)
+        db.session.add(lines[label])
+    db.session.commit()
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    assert retention.invoice_lines(db.session, now) == 1
+    assert retention.invoice_lines(db.session, now) == 0  # idempotent
+    db.session.commit()
+    db.session.expire_all()
+    old, kept = lines["old"], lines["kept"]
+    assert (old.participant_name, old.reference, old.invoiced_by_id) == ("", "", None)
+    assert (old.amount_ore, old.invoice_number, old.buyer_name) == (50_000, "F-old",
+                                                                    buyer.name)
+    assert (kept.participant_name, kept.reference) == ("Petra Person", "K-1")
+
+
 def test_retention_settings_have_defaults_and_can_be_changed():
     config = load_config({"SECRET_KEY": "dev-key", "DATABASE_URL": "sqlite://",
                           "RETENTION_OUTBOX_DAYS": "7"})
     assert [config[f"RETENTION_{name}"] for name in
-            ("COMMENT_MONTHS", "PARTICIPANT_YEARS", "OUTBOX_DAYS", "AUDIT_MONTHS")] == [
-        12, 5, 7, 12]
+            ("COMMENT_MONTHS", "PARTICIPANT_YEARS", "OUTBOX_DAYS", "AUDIT_MONTHS",
+             "INVOICE_YEARS")] == [12, 5, 7, 12, 5]
 
 
 def test_months_before_keeps_the_day_where_the_month_has_it():
@@ -258,7 +285,8 @@ def test_dry_run_counts_what_purge_does_which_then_has_nothing_left_to_do(app):
                        "registration comments and phone numbers": 6,
                        "participants of ended courses anonymised": 5,
                        "outbox messages": 1, "audit-log addresses": 1,
-                       "disabled accounts deleted": 0}
+                       "disabled accounts deleted": 0,
+                       "invoice lines past the accounting period": 0}
 
     assert purge(db.session, now) == planned
     db.session.commit()

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from frikomport.accounts.models import User
 from frikomport.audit.models import AuditEvent
+from frikomport.billing.models import InvoiceLine
 from frikomport.courses.models import Course
 from frikomport.db import utcnow
 from frikomport.errors import DomainError
@@ -190,6 +191,22 @@ def disabled_accounts(session: Session, now: datetime) -> int:
     return count
 
 
+def invoice_lines(session: Session, now: datetime) -> int:
+    """Invoice lines name the participant because the accounts must (bokføringsloven
+    § 13: five years after the end of the financial year). ``RETENTION_INVOICE_YEARS``
+    after the end of the year a line was invoiced in, its participant name, the person's
+    reference and who marked it are removed; amount, course, buyer, invoice number and
+    date stay for the accounts' totals and the statistics."""
+    first_kept_year = now.year - _setting("RETENTION_INVOICE_YEARS")
+    cutoff = now.replace(year=first_kept_year, month=1, day=1, hour=0, minute=0, second=0,
+                         microsecond=0)
+    return _execute(session, update(InvoiceLine).where(
+        InvoiceLine.invoiced_at < cutoff,
+        or_(InvoiceLine.participant_name != "", InvoiceLine.reference != "",
+            InvoiceLine.invoiced_by_id.is_not(None)),
+    ).values(participant_name="", reference="", invoiced_by_id=None))
+
+
 # Purge -----------------------------------------------------------------------------------
 
 RULES: dict[str, Callable[[Session, datetime], int]] = {
@@ -199,6 +216,7 @@ RULES: dict[str, Callable[[Session, datetime], int]] = {
     "outbox messages": outbox_messages,
     "audit-log addresses": audit_addresses,
     "disabled accounts deleted": disabled_accounts,
+    "invoice lines past the accounting period": invoice_lines,
 }
 
 

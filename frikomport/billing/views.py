@@ -1,4 +1,5 @@
-"""The invoice basis of a host organisation: /o/<slug>/admin/invoicing."""
+"""Billing pages: a host's invoice basis (/o/<slug>/admin/invoicing, its downloads and
+EHF) and a buyer's charges (/o/<slug>/admin/charges)."""
 
 from __future__ import annotations
 

@@ -65,6 +65,14 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.is_enabled
 
+    @property
+    def employer(self) -> Organisation | None:
+        """The organisation the person works for: their home organisation, else the first
+        one they are a member of (it decides which fee they pay and whom it is billed)."""
+        if self.home_organisation is not None:
+            return self.home_organisation
+        return self.memberships[0].organisation if self.memberships else None
+
     # Roles -------------------------------------------------------------------
     def role_in(self, organisation_id: int) -> Role | None:
         for membership in self.memberships:

@@ -38,9 +38,9 @@ def fee_for_user(course, user) -> int | None:
     for a visitor, who is shown every fee."""
     if not getattr(user, "is_authenticated", False):
         return None
-    employer = user.home_organisation_id or (
-        user.memberships[0].organisation_id if user.memberships else None)
-    return fee_of(course, kind_for(course, employer, guest=employer is None))
+    employer = user.employer
+    return fee_of(course, kind_for(course, employer.id if employer else None,
+                                   guest=employer is None))
 
 
 def fix_fee(registration) -> None:

@@ -12,8 +12,6 @@ class RegisterForm(Form):
                                            "health information, such as allergies, unless the "
                                            "course needs it (for example because a meal is "
                                            "served)."))
-
-
     own_reference = StringField(
         _l("Your reference for the invoice"), validators=[Optional(), Length(max=100)],
         description=_l("For example your cost centre or resource number. It is put on the "

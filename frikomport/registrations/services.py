@@ -160,7 +160,7 @@ def _employer_of(user) -> Organisation:
     if not user.memberships:
         raise DomainError(_("Only employees of an organisation in the portal can register "
                             "with an account."))
-    return user.home_organisation or user.memberships[0].organisation
+    return user.employer
 
 
 def register_guest(session: Session, course_id: int, *, name: str, email: str, phone: str,

@@ -18,6 +18,7 @@ from frikomport.billing.orgnumber import is_valid_org_number, normalise_org_numb
 from frikomport.forms import Form, strip
 from frikomport.i18n import language_choices
 from frikomport.tenancy.models import Role
+from frikomport.tenancy.services import EDITABLE_FIELDS
 
 ROLE_LABELS = {
     Role.EMPLOYEE: _l("Employee"),
@@ -31,10 +32,6 @@ def role_choices():
 
 
 NINE_DIGITS = re.compile(r"[0-9]{9}")
-TEXT_FIELDS = ("name", "region", "description", "contact_email", "contact_phone", "website",
-               "language", "invoice_email", "buyer_reference", "invoice_street",
-               "invoice_postcode", "invoice_city")
-BOOLEAN_FIELDS = ("receives_ehf", "vat_registered")
 
 
 def _org_number(_form, field) -> None:
@@ -104,12 +101,12 @@ class OrganisationForm(Form):
             raise ValidationError(_l("EHF invoices are addressed to the organisation number: "
                                      "fill it in to receive EHF."))
 
-    def organisation_fields(self) -> dict[str, str | bool]:
-        """The fields as the service takes them; the org number as its nine digits."""
-        fields = {name: getattr(self, name).data or "" for name in TEXT_FIELDS}
-        fields.update({name: bool(getattr(self, name).data) for name in BOOLEAN_FIELDS})
-        org_number = self.org_number.data
-        fields["org_number"] = normalise_org_number(org_number) if org_number else ""
+    def organisation_fields(self) -> dict[str, str | bool | None]:
+        """The editable fields as the service takes them (it strips the text and makes
+        the checkboxes booleans); the org number as its nine digits."""
+        fields = {name: getattr(self, name).data for name in EDITABLE_FIELDS}
+        if fields["org_number"]:
+            fields["org_number"] = normalise_org_number(fields["org_number"])
         return fields
 
 

@@ -33,8 +33,16 @@ def parse_kroner(text: str) -> int:
 def format_kroner(ore: int) -> str:
     """Øre as the number a person would type: "1200" or "1200,50" (in the page's way of
     writing decimals)."""
+    if ore % 100 == 0:
+        return str(ore // 100)
+    return kroner_text(ore, get_decimal_symbol(get_locale()))
+
+
+def kroner_text(ore: int, decimal_symbol: str) -> str:
+    """A fee (not negative) with two decimals, as a spreadsheet reads a number:
+    "1200,50", "1200,00"."""
     kroner, rest = divmod(ore, 100)
-    return f"{kroner}{get_decimal_symbol(get_locale())}{rest:02d}" if rest else str(kroner)
+    return f"{kroner}{decimal_symbol}{rest:02d}"
 
 
 class KronerField(StringField):

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from frikomport.audit.services import record
+from frikomport.billing.money import kroner_text
 from frikomport.courses.models import Course
 from frikomport.inputs import spreadsheet_cell
 from frikomport.permissions import Permission, ensure
@@ -103,8 +104,7 @@ def _fee_text(decimal_symbol: str) -> Callable[[Registration], str]:
     def text(registration: Registration) -> str:
         if registration.fee_ore is None:
             return ""
-        kroner, ore = divmod(registration.fee_ore, 100)
-        return f"{kroner}{decimal_symbol}{ore:02d}"
+        return kroner_text(registration.fee_ore, decimal_symbol)
     return text
 
 

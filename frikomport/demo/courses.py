@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from frikomport.accounts.models import User
 from frikomport.courses import services, vocabulary
 from frikomport.courses.models import Category, Course, Location, ServiceArea, Visibility
 from frikomport.registrations.services import register_member, registration_of
@@ -146,15 +147,14 @@ def _id(session: Session, organisation: Organisation, model, name: str) -> int:
 FULL_COURSE = "Hjerte-lunge-redning (HLR) – oppfriskning"
 
 
-def seed_registrations(session: Session) -> int:
-    """Register every demo employee for the HLR course (12 seats), so it fills up and gets
-    a waiting list; registrations go through the real engine and queue real e-mails."""
+def seed_registrations(session: Session, emails: list[str]) -> int:
+    """Register the named demo employees (``emails``, in this order) for the HLR course
+    (12 seats), so it fills up and gets a waiting list; registrations go through the real
+    engine and queue real e-mails."""
     course = session.scalar(select(Course).where(Course.title == FULL_COURSE))
-    employees = session.scalars(
-        select(Membership).where(Membership.role == Role.EMPLOYEE).order_by(Membership.id))
     added = 0
-    for membership in employees:
-        user = membership.user
+    for email in emails:
+        user = session.scalar(select(User).where(User.email == email))
         if registration_of(session, user, course) is None:
             register_member(session, user, course.id, comment="")
             added += 1

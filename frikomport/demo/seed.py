@@ -1,4 +1,6 @@
-"""Realistic demo data: the Kongsberg region municipalities with people in every role.
+"""Realistic demo data: the Kongsberg region municipalities with people in every role,
+a staff of employees, upcoming courses, and a year of past courses with registrations,
+attendance and invoices (:mod:`frikomport.demo.history`).
 
 Idempotent: running it again adds only what is missing. Every demo account uses the
 same password (printed by ``flask demo seed``); never load this into production.
@@ -7,6 +9,7 @@ same password (printed by ``flask demo seed``); never load this into production.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +17,10 @@ from sqlalchemy.orm import Session
 from frikomport.accounts.models import User
 from frikomport.accounts.passwords import hash_password
 from frikomport.db import utcnow
+from frikomport.demo.catalogue import HISTORY_DAYS
 from frikomport.demo.courses import seed_courses, seed_registrations
+from frikomport.demo.history import seed_history
+from frikomport.demo.people import email_for, ensure_staff
 from frikomport.tenancy.models import Membership, Organisation, Role
 from frikomport.timeutil import to_local
 
@@ -76,24 +82,31 @@ class DemoAccount:
 
 
 def _email(first: str, last: str, slug: str) -> str:
-    local = f"{first}.{last}".lower().translate(str.maketrans({"æ": "ae", "ø": "o", "å": "a"}))
-    return f"{local}@{slug}.{DEMO_DOMAIN}"
+    return email_for(first, last, slug, DEMO_DOMAIN)
 
 
-def seed(session: Session) -> list[DemoAccount]:
-    """Load the demo tenants and accounts; return the accounts for printing."""
-    password_hash = hash_password(DEMO_PASSWORD)
+def seed(session: Session, now: datetime | None = None) -> list[DemoAccount]:
+    """Load the demo tenants, accounts, upcoming courses and a year of history; return
+    the named accounts for printing (the other employees are not printed)."""
+    now = now or utcnow()
+    password_hash = hash_password(DEMO_PASSWORD)  # once: hashing is slow on purpose
     accounts = [_site_admin(session, password_hash)]
+    organisations = []
     for index, (slug, name, address, phone) in enumerate(MUNICIPALITIES):
         organisation = _organisation(session, slug, name, address, phone)
+        organisations.append(organisation)
         for first, last, role in PEOPLE[index]:
             email = _email(first, last, slug)
             _person(session, organisation, email, f"{first} {last}", role, password_hash)
             accounts.append(DemoAccount(email, f"{first} {last}", name, role.value))
     session.flush()
+    ensure_staff(session, organisations, password_hash, DEMO_DOMAIN,
+                 since=now - timedelta(days=HISTORY_DAYS + 90),
+                 named={account.email for account in accounts})
     addresses = {slug: address for slug, _name, address, _phone in MUNICIPALITIES}
-    seed_courses(session, to_local(utcnow()).date(), addresses)
-    seed_registrations(session)
+    seed_courses(session, to_local(now).date(), addresses)
+    seed_registrations(session, [a.email for a in accounts if a.role == Role.EMPLOYEE])
+    seed_history(session, now)
     return accounts
 
 

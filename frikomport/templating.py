@@ -33,8 +33,11 @@ SHORT_DATE = "yMMMEd"  # CLDR skeleton: "søn. 6. des. 2026", "Sun, Dec 6, 2026"
 def price(ore: int) -> str:
     """A fee in øre in the locale's own currency pattern: "1 200 kr", "1 200,50 kr",
     "NOK1,200.50" (øre only when there are any); 0 is "Free"."""
-    if ore == 0:
-        return _("Free")
+    return _("Free") if ore == 0 else amount(ore)
+
+
+def amount(ore: int) -> str:
+    """A sum of money as :func:`price` writes it, but 0 is "0 kr" (a total, not a fee)."""
     pattern = get_locale().currency_formats["standard"].pattern
     if ore % 100 == 0:
         return format_currency(ore // 100, "NOK", format=pattern.replace(".00", ""),
@@ -89,6 +92,11 @@ def month_year(value: date) -> str:
     return _skeleton(value, "yMMMM")
 
 
+def short_month(value: date) -> str:
+    """"jan. 2026", "Jan 2026": a month where space is short (a chart's axis)."""
+    return _skeleton(value, "yMMM")
+
+
 def weekday_short(value: date) -> str:
     return _skeleton(value, "EEE")
 
@@ -122,7 +130,7 @@ def attributes(values: dict) -> dict:
 
 
 FILTERS = {
-    "attributes": attributes, "markdown": render_markdown, "price": price,
+    "attributes": attributes, "markdown": render_markdown, "price": price, "amount": amount,
     "month_label": month_label, "written": written,
     "datetime_long": datetime_long, "datetime_short": datetime_short,
     "date_long": date_long, "date_short": date_short, "time_only": time_only,

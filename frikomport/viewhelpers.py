@@ -79,6 +79,8 @@ def flash_form_errors(form) -> None:
     for message in form.form_errors:
         flash(message, "danger")
     for field_errors in form.errors.values():
+        if field_errors is form.form_errors:  # WTForms repeats them (above) in .errors
+            continue
         for message in field_errors:
             flash(message, "danger")
 

@@ -13,11 +13,19 @@ from frikomport.audit.services import record
 from frikomport.billing.models import InvoiceLine
 from frikomport.extensions import db
 from frikomport.notifications.services import queue_email
+from frikomport.privacy.export import LABELS
 from frikomport.privacy.inventory import NOT_ABOUT_A_PERSON, SOURCES, is_personal_column
 from frikomport.registrations.models import RegistrationEvent, RegistrationState
 from frikomport.tenancy import invitations
 from frikomport.tenancy.models import Role
 from tests.factories import CourseFactory, OrganisationFactory, member, register
+
+
+def test_every_column_shown_has_a_readable_name():
+    """The page and the readable file name each field in the reader's language."""
+    unnamed = {(source.key, column) for source in SOURCES for column in source.columns
+               if column not in LABELS}
+    assert not unnamed, f"columns without a label in privacy.export.LABELS: {sorted(unnamed)}"
 
 
 def test_every_personal_column_of_every_table_is_in_the_inventory():

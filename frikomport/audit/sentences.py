@@ -48,6 +48,13 @@ SENTENCES: dict[str, Sentence] = {
     "billing.invoiced": Sentence(
         _l("%(actor)s marked %(lines)s lines to %(buyer)s as invoiced on invoice %(number)s"),
         ("lines", "buyer", "number")),
+    "billing.waived": Sentence(
+        _l("%(actor)s waived the fee of %(amount)s for %(participant)s on the course "
+           "«%(course)s»"), ("amount", "participant", "course")),
+    "billing.credited": Sentence(
+        _l("%(actor)s waived the fee of %(amount)s for %(participant)s on the course "
+           "«%(course)s» and credited it from invoice %(invoice)s on credit note "
+           "%(credit_note)s"), ("amount", "participant", "course", "invoice", "credit_note")),
     "membership.added": Sentence(_l("%(actor)s accepted an invitation and joined as %(role)s"),
                                  ("role", "via", "user")),
     "membership.role_changed": Sentence(_l("%(actor)s changed the role of %(user)s"),
@@ -122,6 +129,9 @@ FIELD_LABELS = {
     "receives_ehf": _l("Receives invoices as EHF"), "buyer_reference": _l("Buyer reference"),
     "invoice_street": _l("Invoice address"), "invoice_postcode": _l("Postcode"),
     "invoice_city": _l("Post town"), "vat_registered": _l("Registered for VAT"),
+    "number": _l("Invoice number"), "buyer": _l("Buyer"), "lines": _l("Lines"),
+    "invoice": _l("Invoice"), "credit_note": _l("Credit note"),
+    "participant": _l("Participant"), "amount": _l("Amount"),
 }
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel", "sign-in sheet": _l("sign-in sheet")}
 # Details that hold what organisers wrote (course content): marked as Bokmål on pages

@@ -3,7 +3,9 @@
 A registration is to be invoiced when its fee is charged (see :mod:`.fees`; the same
 rule in SQL below) and it has no invoice line yet. Marking a buyer's lines as invoiced
 writes one :class:`InvoiceLine` per registration with the invoice number; the unique
-index on the registration makes a second marking fail instead of invoicing twice.
+index on the registration makes a second marking fail instead of invoicing twice. A fee
+waived after it was invoiced gets a credit line (see :mod:`.credits`); the registration
+then has two lines and is never in the basis again.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from frikomport.audit.services import record
 from frikomport.billing.models import InvoiceLine
@@ -54,6 +56,7 @@ class BuyerGroup:
 
 
 def _not_invoiced():
+    """No line at all: an invoiced registration, and a credited one, stay out."""
     return ~exists().where(InvoiceLine.registration_id == Registration.id)
 
 
@@ -91,6 +94,13 @@ def mark_invoiced(session: Session, actor, organisation: Organisation, group: Bu
     number = single_line(invoice_number)[:40]
     if not number:
         raise DomainError(_("Write the invoice number."))
+    if session.scalar(select(exists().where(InvoiceLine.organisation_id == organisation.id,
+                                            InvoiceLine.invoice_number == number,
+                                            InvoiceLine.credited_line_id.is_not(None)))):
+        raise DomainError(_("%(number)s is the number of a credit note. Give the invoice "
+                            "its own number.", number=number))
+    _refuse_other_buyers_number(session, organisation, group, number)
+    _lock_unchanged(session, group.registrations)
     for registration in group.registrations:
         session.add(_line(organisation, registration, group, number, actor))
     try:
@@ -102,6 +112,38 @@ def mark_invoiced(session: Session, actor, organisation: Organisation, group: Bu
     record(session, actor, "billing.invoiced", organisation, organisation, number=number,
            buyer=group.name, lines=len(group.registrations))
     return len(group.registrations)
+
+
+def _refuse_other_buyers_number(session: Session, organisation: Organisation,
+                                group: BuyerGroup, number: str) -> None:
+    """One invoice has one buyer: a number already on another buyer's lines is refused
+    (its EHF would otherwise bill one buyer for the other's participants)."""
+    buyer_id = group.organisation.id if group.organisation else None
+    other = session.scalar(select(InvoiceLine.buyer_name).where(
+        InvoiceLine.organisation_id == organisation.id, InvoiceLine.invoice_number == number,
+        (InvoiceLine.buyer_organisation_id.is_distinct_from(buyer_id))
+        | (InvoiceLine.buyer_name != group.name[:200])).limit(1))
+    if other is not None:
+        raise DomainError(_("Invoice %(number)s is to %(buyer)s. Give this invoice its own "
+                            "number.", number=number, buyer=other))
+
+
+def _lock_unchanged(session: Session, registrations: list[Registration]) -> None:
+    """Lock the rows and read them again (a fee waived at the same moment is then waited
+    for, or seen): a fee changed since the page was shown refuses the marking. SQLite has
+    no row locks; one no-op UPDATE takes its write lock, as :func:`frikomport.db.lock_row`
+    does."""
+    shown = {registration.id: registration.fee_ore for registration in registrations}
+    if not shown:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Registration).where(Registration.id == min(shown))
+                        .values(id=Registration.id))
+    fresh = session.scalars(select(Registration).where(Registration.id.in_(shown))
+                            .order_by(Registration.id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if any(registration.fee_ore != shown[registration.id] for registration in fresh):
+        raise DomainError(_("A fee was waived or changed meanwhile. Look at the list again."))
 
 
 def _line(organisation, registration, group, number, actor) -> InvoiceLine:
@@ -127,13 +169,15 @@ def shown_group(groups: list[BuyerGroup], key: str, shown: set[int]) -> BuyerGro
 
 def invoiced(session: Session, actor, organisation: Organisation, starts: datetime,
              ends: datetime) -> dict[str, list[InvoiceLine]]:
-    """The lines invoiced in the period, by invoice number (newest first)."""
+    """The lines invoiced in the period, by invoice or credit note number, in the order
+    they were written, each with its credit line or the line it credits."""
     ensure(actor, Permission.MANAGE_COURSES, organisation)
     lines = session.scalars(
         select(InvoiceLine).where(InvoiceLine.organisation_id == organisation.id,
                                   InvoiceLine.invoiced_at >= starts,
                                   InvoiceLine.invoiced_at < ends)
-        .order_by(InvoiceLine.invoiced_at.desc(), InvoiceLine.id))
+        .options(selectinload(InvoiceLine.credit_line), selectinload(InvoiceLine.credited_line))
+        .order_by(InvoiceLine.id))
     by_number: dict[str, list[InvoiceLine]] = defaultdict(list)
     for line in lines:
         by_number[line.invoice_number].append(line)
@@ -144,7 +188,7 @@ def invoiced(session: Session, actor, organisation: Organisation, starts: dateti
 class Charges:
     """What an organisation's employees have been charged for, by the hosts."""
 
-    invoiced: list[InvoiceLine]
+    invoiced: list[InvoiceLine]  # credit lines too, with their negative amounts
     coming: list[Registration]  # charged, not invoiced yet
 
     @property
@@ -161,6 +205,7 @@ def charges_to(session: Session, actor, organisation: Organisation, starts: date
         select(InvoiceLine).where(InvoiceLine.buyer_organisation_id == organisation.id,
                                   InvoiceLine.invoiced_at >= starts,
                                   InvoiceLine.invoiced_at < ends)
+        .options(selectinload(InvoiceLine.credited_line))
         .order_by(InvoiceLine.invoiced_at, InvoiceLine.id))
     coming = session.scalars(
         select(Registration).join(Registration.course)

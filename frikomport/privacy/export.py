@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from frikomport.accounts.models import User
+from frikomport.audit.sentences import FIELD_LABELS
 from frikomport.db import utcnow
 from frikomport.inputs import spreadsheet_cell
 from frikomport.privacy.inventory import SOURCES, Source
@@ -39,7 +40,15 @@ LABELS = {
     "status": _l("Status"), "sent_at": _l("Sent"), "action": _l("Action"),
     "object_type": _l("Object"), "object_id": _l("Object id"), "details": _l("Details"),
     "filename": _l("File"),
+    "own_reference": _l("Your reference"), "fee_ore": _l("Fee (øre)"),
+    "participant_name": _l("Participant"), "course_title": _l("Course"),
+    "course_starts_at": _l("Course starts"), "buyer_name": _l("Buyer"),
+    "reference": _l("Reference"), "amount_ore": _l("Amount (øre)"),
+    "invoice_number": _l("Invoice or credit note number"), "invoiced_at": _l("Invoiced"),
+    "what": _l("What happened"),
 }
+# The audit log's details are named as on the audit log page.
+LABELS = FIELD_LABELS | LABELS
 
 
 @dataclass

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.sql import Select
 
 from frikomport.accounts.models import LoginSession, User
 from frikomport.audit.models import AuditEvent
+from frikomport.audit.sentences import describe
 from frikomport.billing.models import InvoiceLine
 from frikomport.courses.models import Course
 from frikomport.notifications.models import OutboxMessage
@@ -60,8 +62,8 @@ SOURCES: tuple[Source, ...] = (
            lambda user: select(Membership).where(Membership.user_id == user.id),
            lambda membership: {"organisation": membership.organisation.name}),
     Source("registrations", _l("Registrations"), Registration,
-           ("state", "name", "email", "phone", "employer_name", "comment", "created_at",
-            "email_confirmed_at", "updated_at"),
+           ("state", "name", "email", "phone", "employer_name", "comment", "own_reference",
+            "fee_ore", "created_at", "email_confirmed_at", "updated_at"),
            ("user_id", "email", "phone"),
            lambda user: select(Registration).where(Registration.id.in_(
                _your_registrations(user))).order_by(Registration.created_at),
@@ -93,7 +95,8 @@ SOURCES: tuple[Source, ...] = (
                AuditEvent.actor_id == user.id,
                (AuditEvent.object_type == "user") & (AuditEvent.object_id == user.id),
                cast(AuditEvent.details, String).contains(user.email)))
-           .order_by(AuditEvent.created_at)),
+           .order_by(AuditEvent.created_at),
+           lambda event: {"what": Markup(describe(event, {}).sentence).striptags()}),
     Source("invoice_lines", _l("Invoiced course fees"), InvoiceLine,
            ("participant_name", "course_title", "course_starts_at", "buyer_name", "reference",
             "amount_ore", "invoice_number", "invoiced_at"), ("invoiced_by_id",),

@@ -101,6 +101,22 @@ def test_lines_charged_after_the_page_was_shown_wait_for_the_next_invoice(
         select(InvoiceLine))}
 
 
+def test_an_invoice_number_belongs_to_one_buyer(client, organiser, course, kongsberg,
+                                                notodden):
+    nils = seat(course, member(notodden, name="Nils Notodden"))
+    kari = seat(course, member(kongsberg, name="Kari Kongsberg"))
+    client.post(f"{BASIS}/mark", data={"buyer": f"org-{notodden.id}",
+                                       "registration": [nils.id], "invoice_number": "F-9",
+                                       **PERIOD})
+    refused = client.post(f"{BASIS}/mark", data={
+        "buyer": f"org-{kongsberg.id}", "registration": [kari.id], "invoice_number": "F-9",
+        **PERIOD}, follow_redirects=True).text
+    assert "Faktura F-9 er til Notodden kommune. Gi denne fakturaen et eget nummer." in refused
+    assert refused.count("Faktura F-9 er til") == 1  # said once, not twice
+    assert [line.registration_id for line in db.session.scalars(select(InvoiceLine))] == [
+        nils.id]
+
+
 def test_only_organisers_of_the_host_see_its_basis(client, login, course, kongsberg, notodden):
     login(member(kongsberg, Role.EMPLOYEE))
     assert client.get(BASIS).status_code == 403

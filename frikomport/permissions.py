@@ -25,11 +25,14 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_COURSES = "manage_courses"
     MANAGE_TAXONOMY = "manage_taxonomy"
+    VIEW_HOST_STATISTICS = "view_host_statistics"          # figures of its own courses
+    VIEW_EMPLOYER_STATISTICS = "view_employer_statistics"  # figures of its own people
     # Site-level permission (site admins only)
     MANAGE_TENANTS = "manage_tenants"
 
 
-_ORGANISER = frozenset({Permission.VIEW_MEMBERS, Permission.MANAGE_COURSES})
+_ORGANISER = frozenset({Permission.VIEW_MEMBERS, Permission.MANAGE_COURSES,
+                        Permission.VIEW_HOST_STATISTICS})
 
 ROLE_MATRIX: dict[Role, frozenset[Permission]] = {
     Role.EMPLOYEE: frozenset(),
@@ -40,6 +43,7 @@ ROLE_MATRIX: dict[Role, frozenset[Permission]] = {
         Permission.EDIT_ORGANISATION,
         Permission.VIEW_AUDIT_LOG,
         Permission.MANAGE_TAXONOMY,
+        Permission.VIEW_EMPLOYER_STATISTICS,
     },
 }
 
@@ -86,6 +90,15 @@ def administered_organisations(user) -> list[Organisation]:
         m.organisation for m in user.memberships
         if Permission.VIEW_MEMBERS in ROLE_MATRIX[m.role]
     ]
+
+
+def ensure_region_statistics(user) -> None:
+    """The region's totals are read by the site admin and every organisation's admin."""
+    if not _is_authenticated(user) or not user.is_active:
+        raise NotFoundError()
+    if user.is_site_admin or any(m.role == Role.ADMIN for m in user.memberships):
+        return
+    raise PermissionDeniedError()
 
 
 # Courses -------------------------------------------------------------------------------

@@ -78,13 +78,15 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.registrations.admin_views import bp as participants_bp
     from frikomport.registrations.views import bp as registrations_bp
     from frikomport.search.views import bp as search_bp
+    from frikomport.statistics.views import bp as statistics_bp
+    from frikomport.statistics.views import region_bp as region_statistics_bp
     from frikomport.tenancy.invitation_views import bp as invitations_bp
     from frikomport.tenancy.views import bp as tenancy_bp
 
     for blueprint in (core_bp, accounts_bp, tenancy_bp, invitations_bp, admin_bp, courses_bp,
                       feeds_bp, course_admin_bp, registrations_bp, participants_bp, search_bp,
                       privacy_notice_bp, accessibility_bp, my_data_bp, account_deletion_bp,
-                      guest_data_bp, billing_bp):
+                      guest_data_bp, billing_bp, statistics_bp, region_statistics_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 

@@ -21,6 +21,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
 from frikomport.accounts import tokens as account_tokens
+from frikomport.billing import credits
+from frikomport.billing import services as billing
 from frikomport.courses import attachments
 from frikomport.courses.models import CourseState, Visibility
 from frikomport.db import utcnow
@@ -103,7 +105,8 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
     cancelled = CourseFactory(organisation=alfa, title=text("Avlyst"),
                               state=CourseState.CANCELLED, cancel_reason=text("Syk"), **common)
     past = CourseFactory(organisation=alfa, title=text("Ferdig"), state=CourseState.FINISHED,
-                         sessions=[in_days(-30)], **common)
+                         sessions=[in_days(-30)], fee_host_ore=50_000, fee_region_ore=62_500,
+                         **common)
     internal = CourseFactory(organisation=beta, title=text("Internt i Beta"),
                              visibility=Visibility.INTERNAL)
 
@@ -111,7 +114,9 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
     waiting = register(open_course, outsider, RegistrationState.WAITLISTED, comment=text("Vent"))
     register(open_course, users["organiser"])
     pending = register(approval, users["employee"], RegistrationState.PENDING)
-    attended = register(past, users["employee"], RegistrationState.ATTENDED)
+    attended = register(past, users["employee"], RegistrationState.ATTENDED, fee_ore=50_000,
+                        fee_kind="host")
+    _invoice_and_credit(alfa, users, past, outsider, text)
     guest = _guest(approval, text, short)
     attachment = attachments.add_attachment(db.session, users["admin"], open_course,
                                             f"{text('program')}.pdf", io.BytesIO(PDF))
@@ -139,7 +144,7 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
                  "attachment_id": attachment.id, "category_id": category.id,
                  "item_id": location.id, "kind": "locations",
                  "membership_id": employee_membership.id, "user_id": users["employee"].id,
-                 "invitation_id": invited_new.id}
+                 "invitation_id": invited_new.id, "chart": "attendance", "table": "all"}
     fills = [
         alfa_fill,
         alfa_fill | {"registration_id": waiting.id, "action": "promote"},
@@ -149,7 +154,8 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
                      "item_id": area.id, "kind": "service-areas"},
         alfa_fill | {"course_id": draft.id, "membership_id": admin_membership.id,
                      "action": "cancel"},
-        alfa_fill | {"course_id": cancelled.id, "user_id": outsider.id},
+        alfa_fill | {"course_id": cancelled.id, "user_id": outsider.id, "chart": "no-shows",
+                     "table": "courses"},
         alfa_fill | {"course_id": past.id, "registration_id": attended.id,
                      "action": "no-show"},
         {"slug": beta.slug, "course_id": internal.id, "registration_id": waiting.id,
@@ -171,6 +177,26 @@ def _invite(organisation, admin, email, text):
     message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == email)
                                  .order_by(OutboxMessage.id.desc())).first()
     return invitation, link_in(message, "/invitations/").rsplit("/", 1)[1]
+
+
+def _invoice_and_credit(alfa, users, past, outsider, text) -> None:
+    """The billing pages' every state: a fee to invoice (the employee's and a Beta
+    member's), an invoice, and a credit note that takes one of its lines back."""
+    register(past, outsider, RegistrationState.ATTENDED, fee_ore=62_500, fee_kind="region",
+             own_reference=text("K-77"))
+    invoiced = register(past, users["organiser"], RegistrationState.ATTENDED, fee_ore=50_000,
+                        fee_kind="host")
+    credited = register(past, users["admin"], RegistrationState.ATTENDED, fee_ore=50_000,
+                        fee_kind="host")
+    year = past.starts_at.year
+    groups = billing.to_invoice(db.session, users["admin"], alfa,
+                                past.starts_at.replace(year=year - 1),
+                                past.starts_at.replace(year=year + 1))
+    [group] = [group for group in groups if group.organisation == alfa]
+    group = billing.shown_group(groups, group.key, {invoiced.id, credited.id})
+    billing.mark_invoiced(db.session, users["admin"], alfa, group, "F-2026-1")
+    credits.waive_fee(db.session, users["admin"], alfa, credited.id, text("Sykdom"), "K-2026-1")
+    db.session.commit()
 
 
 def _guest(course, text, short):

@@ -3,7 +3,13 @@
 import pytest
 
 from frikomport.errors import NotFoundError, PermissionDeniedError
-from frikomport.permissions import ROLE_MATRIX, Permission, can, ensure
+from frikomport.permissions import (
+    ROLE_MATRIX,
+    Permission,
+    can,
+    ensure,
+    ensure_region_statistics,
+)
 from frikomport.tenancy.models import Role
 from tests.factories import OrganisationFactory, UserFactory, member
 
@@ -11,7 +17,8 @@ ORG_PERMISSIONS = [p for p in Permission if p != Permission.MANAGE_TENANTS]
 
 EXPECTED = {
     Role.EMPLOYEE: set(),
-    Role.ORGANISER: {Permission.VIEW_MEMBERS, Permission.MANAGE_COURSES},
+    Role.ORGANISER: {Permission.VIEW_MEMBERS, Permission.MANAGE_COURSES,
+                     Permission.VIEW_HOST_STATISTICS},
     Role.ADMIN: set(ORG_PERMISSIONS),
 }
 
@@ -55,3 +62,16 @@ def test_disabled_user_and_anonymous_may_do_nothing(app):
     disabled = member(organisation, Role.ADMIN, is_enabled=False)
     assert not any(can(disabled, p, organisation) for p in Permission)
     assert not any(can(None, p, organisation) for p in Permission)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_region_statistics_are_for_admins_of_any_organisation(app, role):
+    user = member(OrganisationFactory(), role)
+    if role == Role.ADMIN:
+        ensure_region_statistics(user)
+    else:
+        with pytest.raises(PermissionDeniedError):
+            ensure_region_statistics(user)
+    ensure_region_statistics(UserFactory(is_site_admin=True))
+    with pytest.raises(NotFoundError):
+        ensure_region_statistics(None)

@@ -57,6 +57,8 @@ class Finding:
 def check_page(page, where: str) -> list[Finding]:
     """axe at every size, and reflow at the phone size, for the page as it is now."""
     findings = []
+    # Folded content (a row's menu, a form in a disclosure) is checked unfolded too.
+    page.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
     for size, viewport in SIZES.items():
         page.set_viewport_size(viewport)
         if not page.evaluate("typeof axe !== 'undefined'"):

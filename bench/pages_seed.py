@@ -13,12 +13,14 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select, text
 
 from bench.search_bench import AUDIENCES, FORMS, SENTENCES, TOPICS
 from frikomport.accounts.models import User
+from frikomport.billing import fees
 from frikomport.courses.models import (
     Category,
     Course,
@@ -111,7 +113,7 @@ def _course_row(rng, course_id, org_id, vocab, starts, sessions) -> dict:
         "location_id": rng.choice(locations), "target_group": rng.choice(AUDIENCES),
         "instructor": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "contact_name": "Kurs",
         "contact_email": "kurs@bench.example.org", "contact_phone": "",
-        "price_nok": rng.choice([0, 0, 0, 300, 500, 1500]), "capacity": rng.randrange(10, 41),
+        **_fees(rng, starts), "capacity": rng.randrange(10, 41),
         "reserved_seats": 0, "reserved_until": None, "registration_opens_at": None,
         "registration_closes_at": None, "cancellation_deadline": None,
         "visibility": rng.choices(list(Visibility), weights=[50, 35, 15])[0],
@@ -124,11 +126,32 @@ def _course_row(rng, course_id, org_id, vocab, starts, sessions) -> dict:
     }
 
 
+def _fees(rng: random.Random, starts) -> dict:
+    """Most courses are free; the others have the host's, the region's and the guests'
+    fee (øre), a free-cancellation date a week before, and usually charge no-shows."""
+    host, region, guest = rng.choice([(0, 0, 0)] * 6 + [
+        (30_000, 50_000, 80_000), (0, 45_000, 90_000), (150_000, 150_000, 200_000)])
+    return {"fee_host_ore": host, "fee_region_ore": region, "fee_guest_ore": guest,
+            "free_cancellation_until": starts - timedelta(days=7) if region else None,
+            "charge_no_shows": rng.random() < 0.8}
+
+
+def seated_fee(course: dict, employer_id: int | None, guest: bool) -> dict:
+    """The fee fixed when a registration got a seat, as billing.fees.fix_fee does."""
+    row = SimpleNamespace(**course)
+    kind = fees.kind_for(row, employer_id, guest)
+    return {"fee_kind": kind, "fee_ore": fees.fee_of(row, kind)}
+
+
 def _registration(reg_id, course, user, state, when) -> dict:
+    seated = state in (RegistrationState.CONFIRMED, RegistrationState.ATTENDED)
+    fee = seated_fee(course, user["home_organisation_id"], guest=False) if seated else {
+        "fee_kind": None, "fee_ore": None}
     return {"id": reg_id, "organisation_id": course["organisation_id"],
             "course_id": course["id"], "user_id": user["id"], "name": user["name"],
             "email": user["email"], "phone": "", "employer_organisation_id":
             user["home_organisation_id"], "employer_name": "", "comment": "",
+            "own_reference": "", **fee, "charged_cancellation": False,
             "state": state, "email_confirmed_at": None, "queued_at": None,
             "reminder_sent_at": None, "created_at": when, "updated_at": when}
 

@@ -1,0 +1,1 @@
+"""Statistics (issue 13): the figures of the statistics page held to brute-force counts."""

@@ -51,6 +51,7 @@ class Registration(db.Model):
         Index("ix_registration_statistics", "course_id", "state", *_STATISTICS_COLUMNS),
         Index("ix_registration_employer_statistics", "employer_organisation_id",
               "course_id", "state", *_STATISTICS_COLUMNS[1:]),
+        Index("ix_registration_updated_at", "updated_at"),  # the statistics' data version
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

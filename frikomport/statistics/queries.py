@@ -1,11 +1,13 @@
-"""The two SQL queries behind every statistics table.
+"""The SQL behind every statistics table: counts per course, and per employer.
 
-Everything is counted in the database, grouped to one row per course × employer ×
-registration state, and rolled up in Python to months, categories, service areas,
-courses and employers (:mod:`.report`). Grouping per course keeps the row count at the
-number of courses, not of registrations, and lets months follow Oslo time rather than
-the database's. The covering index ``ix_registration_statistics`` means the
-registrations are read from the index alone.
+Everything is counted in the database: one query gives each course of the period with
+its registrations summed per outcome (attended, no-shows, …), and :mod:`.report` rolls
+those course rows up to months, categories, service areas and hosts in Python, so
+months follow Oslo time rather than the database's and the registrations are read once.
+The figures per employer come from a second query grouped by employer. The covering
+indexes ``ix_registration_statistics`` (per course) and
+``ix_registration_employer_statistics`` (per employer) hold every column counted, so
+the registrations are read from an index alone.
 """
 
 from __future__ import annotations
@@ -41,16 +43,6 @@ class Scope:
 
     kind: str  # "host", "employer" or "region"
     organisation_id: int | None = None
-
-
-@dataclass(frozen=True)
-class CountRow:
-    course_id: int
-    employer_id: int | None
-    state: str
-    registrations: int
-    fees_ore: int
-    never_seated: int
 
 
 @dataclass(frozen=True)
@@ -91,53 +83,109 @@ def _period(starts: datetime, ends: datetime) -> ColumnElement[bool]:
         & Course.state.in_(COUNTED_COURSE_STATES)
 
 
-def _scoped(statement, scope: Scope):
-    if scope.kind == "host":
-        return statement.where(Course.organisation_id == scope.organisation_id)
+def _sums():
+    """A registration's contribution to each figure, summed (in the order of SUMS)."""
+    state = Registration.state
+    never_seated = Registration.queued_at.is_not(None) & Registration.fee_ore.is_(None)
+
+    def number_of(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return (func.count(Registration.id), number_of(state == RegistrationState.ATTENDED),
+            number_of(state == RegistrationState.NO_SHOW),
+            number_of(state == RegistrationState.CANCELLED), number_of(never_seated),
+            func.coalesce(func.sum(case((charged_clause(), Registration.fee_ore), else_=0)), 0))
+
+
+SUMS = ("registrations", "attended", "no_shows", "cancellations", "waiting_only", "fees_ore")
+
+
+def _counted(scope: Scope):
+    """The registrations a scope counts (unconfirmed ones never)."""
+    counted = Registration.state != RegistrationState.PENDING
     if scope.kind == "employer":
-        return statement.where(Registration.employer_organisation_id == scope.organisation_id)
-    return statement
+        counted &= Registration.employer_organisation_id == scope.organisation_id
+    return counted
 
 
-def counts(session: Session, scope: Scope, starts: datetime, ends: datetime) -> list[CountRow]:
-    """Registrations of the courses starting in the period, per course, employer, state."""
-    seated_never = (Registration.queued_at.is_not(None) & Registration.fee_ore.is_(None))
-    statement = _scoped(
-        select(Registration.course_id, Registration.employer_organisation_id,
-               Registration.state, func.count(),
-               func.sum(case((charged_clause(), Registration.fee_ore), else_=0)),
-               func.sum(case((seated_never, 1), else_=0)))
-        .join(Course, Course.id == Registration.course_id)
-        .where(_period(starts, ends), Registration.state != RegistrationState.PENDING)
-        .group_by(Registration.course_id, Registration.employer_organisation_id,
-                  Registration.state), scope)
-    return [CountRow(course, employer, str(state), int(n), int(fees or 0), int(never or 0))
-            for course, employer, state, n, fees, never in session.execute(statement)]
+def _host_only(scope: Scope) -> tuple:
+    return (Course.organisation_id == scope.organisation_id,) if scope.kind == "host" else ()
+
+
+def _host_only_columns(scope: Scope) -> tuple:
+    return (Course.organisation_id,) if scope.kind == "host" else ()
+
+
+def _course_hours():
+    return (select(func.coalesce(func.sum(hours_between(CourseSession.starts_at,
+                                                         CourseSession.ends_at)), 0.0))
+            .where(CourseSession.course_id == Course.id).scalar_subquery())
+
+
+def per_course(session: Session, scope: Scope, starts: datetime,
+               ends: datetime) -> list[tuple[CourseFacts, tuple[int, ...]]]:
+    """Each counted course that starts in the period, with its sums (see SUMS): for a
+    host or the region every course, also one nobody registered for; for an employer the
+    courses its people took part in, counting only them."""
+    joined = select(Course.id, Course.title, Course.organisation_id, Course.starts_at,
+                    Course.category_id, Course.service_area_id, Course.visibility,
+                    _course_hours(), *_sums()).select_from(Course)
+    on = (Registration.course_id == Course.id) & _counted(scope)
+    joined = (joined.join(Registration, on) if scope.kind == "employer"
+              else joined.outerjoin(Registration, on))
+    # In the order of the course index used (host or region): SQLite then groups without
+    # sorting. Grouped by the primary key, the course's other columns may be selected.
+    statement = joined.group_by(*_host_only_columns(scope), Course.state, Course.starts_at,
+                                Course.id)
+    categories, service_areas = _names(session, Category), _names(session, ServiceArea)
+    return [(CourseFacts(row[0], row[1], row[2], row[3], categories.get(row[4]),
+                         service_areas.get(row[5]), row[6] == Visibility.INTERNAL,
+                         round(float(row[7] or 0), 2)),
+             tuple(int(value) for value in row[8:]))
+            for row in session.execute(statement.where(_period(starts, ends),
+                                                       *_host_only(scope)))]
+
+
+def _names(session: Session, vocabulary) -> dict[int, str]:
+    return dict(session.execute(select(vocabulary.id, vocabulary.name)).all())
+
+
+def per_employer(session: Session, scope: Scope, starts: datetime,
+                 ends: datetime) -> list[tuple[int | None, tuple[int, ...], float]]:
+    """The sums (see SUMS) and training hours per employer (None: guests and people
+    without one) of the courses that start in the period."""
+    hours = (select(CourseSession.course_id,
+                    func.sum(hours_between(CourseSession.starts_at,
+                                           CourseSession.ends_at)).label("hours"))
+             .join(Course, Course.id == CourseSession.course_id)
+             .where(_period(starts, ends), *_host_only(scope))
+             .group_by(CourseSession.course_id).subquery())
+    attended_hours = func.coalesce(func.sum(case(
+        (Registration.state == RegistrationState.ATTENDED, hours.c.hours), else_=0.0)), 0.0)
+    statement = (select(Registration.employer_organisation_id, *_sums(), attended_hours)
+                 .join(Course, Course.id == Registration.course_id)
+                 .outerjoin(hours, hours.c.course_id == Registration.course_id)
+                 .where(_period(starts, ends), _counted(scope), *_host_only(scope))
+                 .group_by(Registration.employer_organisation_id))
+    return [(row[0], tuple(int(value) for value in row[1:7]), float(row[7] or 0))
+            for row in session.execute(statement)]
 
 
 def courses(session: Session, scope: Scope, starts: datetime,
             ends: datetime) -> dict[int, CourseFacts]:
-    """The counted courses of the period (for an employer: those its people took part in)
-    with their category, service area and hours (the sum of the sessions)."""
-    hours = (select(func.coalesce(func.sum(hours_between(CourseSession.starts_at,
-                                                          CourseSession.ends_at)), 0.0))
-             .where(CourseSession.course_id == Course.id).scalar_subquery())
-    statement = (select(Course.id, Course.title, Course.organisation_id, Course.starts_at,
-                        Category.name, ServiceArea.name,
-                        Course.visibility == Visibility.INTERNAL, hours)
-                 .outerjoin(Category, Category.id == Course.category_id)
-                 .outerjoin(ServiceArea, ServiceArea.id == Course.service_area_id)
-                 .where(_period(starts, ends)))
-    if scope.kind == "host":
-        statement = statement.where(Course.organisation_id == scope.organisation_id)
-    elif scope.kind == "employer":
-        statement = statement.where(Course.id.in_(
-            select(Registration.course_id).where(
-                Registration.employer_organisation_id == scope.organisation_id,
-                Registration.state != RegistrationState.PENDING)))
-    return {row[0]: CourseFacts(*row[:6], internal=bool(row[6]),
-                                hours=round(float(row[7] or 0), 2))
-            for row in session.execute(statement)}
+    """The counted courses of the period with their facts (hours: the sum of the
+    sessions)."""
+    return {facts.id: facts for facts, _sums in per_course(session, scope, starts, ends)}
+
+
+def data_version(session: Session) -> tuple:
+    """Changes when a figure may: a registration or course written (three index
+    lookups). A removed registration changes nothing here, so kept reports also expire
+    (see services)."""
+    return tuple(session.execute(select(
+        select(func.max(Registration.updated_at)).scalar_subquery(),
+        select(func.max(Registration.id)).scalar_subquery(),
+        select(func.max(Course.updated_at)).scalar_subquery())).one())
 
 
 def organisation_names(session: Session) -> dict[int, str]:

@@ -7,19 +7,15 @@ count over the registrations themselves.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from frikomport.registrations.models import RegistrationState
-from frikomport.statistics.queries import CountRow, CourseFacts, Scope
+from frikomport.statistics.queries import CourseFacts, Scope
 from frikomport.timeutil import to_local
 
-State = RegistrationState
-GUESTS = None  # the employer key of guests and people without an employer
 
-
-@dataclass
+@dataclass(slots=True)
 class Figures:
     """What happened to a set of registrations (states counted at the time of asking)."""
 
@@ -31,18 +27,21 @@ class Figures:
     hours: float = 0.0     # attended × the course's hours
     fees_ore: int = 0      # fees charged (see billing.fees.is_charged)
 
-    def add(self, row: CountRow, course_hours: float) -> None:
-        count = row.registrations
-        self.registrations += count
-        if row.state == State.ATTENDED:
-            self.attended += count
-            self.hours += count * course_hours
-        elif row.state == State.NO_SHOW:
-            self.no_shows += count
-        elif row.state == State.CANCELLED:
-            self.cancellations += count
-        self.waiting_only += row.never_seated
-        self.fees_ore += row.fees_ore
+    @classmethod
+    def of(cls, sums: tuple[int, ...], hours: float) -> Figures:
+        """From the sums of :data:`queries.SUMS` and the training hours."""
+        registrations, attended, no_shows, cancellations, waiting_only, fees_ore = sums
+        return cls(registrations, attended, no_shows, cancellations, waiting_only, hours,
+                   fees_ore)
+
+    def add(self, other: Figures) -> None:
+        self.registrations += other.registrations
+        self.attended += other.attended
+        self.no_shows += other.no_shows
+        self.cancellations += other.cancellations
+        self.waiting_only += other.waiting_only
+        self.hours += other.hours
+        self.fees_ore += other.fees_ore
 
     @property
     def no_show_rate(self) -> float | None:
@@ -68,30 +67,37 @@ class Report:
     unlisted_courses: int = 0  # counted, but another organisation's internal courses
 
 
-def rollup(rows: Iterable[CountRow], facts: dict[int, CourseFacts],
-           key: Callable[[CountRow, CourseFacts], object]) -> dict[object, Figures]:
-    """The figures of ``rows`` summed per ``key`` (a course's rows all count once)."""
+CourseRows = list[tuple[CourseFacts, Figures]]
+
+
+def course_rows(rows: list[tuple[CourseFacts, tuple[int, ...]]]) -> CourseRows:
+    """The query's course rows with their figures (hours: attended × the course's)."""
+    return [(course, Figures.of(sums, sums[1] * course.hours)) for course, sums in rows]
+
+
+def rollup(rows: CourseRows, key: Callable[[CourseFacts], object]) -> dict[object, Figures]:
+    """The figures of the courses summed per ``key`` of the course."""
     sums: dict[object, Figures] = defaultdict(Figures)
-    for row in rows:
-        course = facts.get(row.course_id)
-        if course is not None:
-            sums[key(row, course)].add(row, course.hours)
+    for course, figures in rows:
+        sums[key(course)].add(figures)
     return sums
 
 
-def total(rows: Iterable[CountRow], facts: dict[int, CourseFacts]) -> Figures:
-    return rollup(rows, facts, lambda _row, _course: None).get(None, Figures())
+def total(rows: CourseRows) -> Figures:
+    result = Figures()
+    for _course, figures in rows:
+        result.add(figures)
+    return result
 
 
 def month_of(course: CourseFacts) -> date:
     return to_local(course.starts_at).date().replace(day=1)
 
 
-def by_month(rows, facts, previous_rows, previous_facts, first: date,
+def by_month(rows: CourseRows, previous_rows: CourseRows, first: date,
              last: date) -> list[tuple[date, Figures, Figures]]:
     """Every month of the period (also empty ones) beside the same month a year before."""
-    now = rollup(rows, facts, lambda _row, course: month_of(course))
-    before = rollup(previous_rows, previous_facts, lambda _row, course: month_of(course))
+    now, before = rollup(rows, month_of), rollup(previous_rows, month_of)
     months, month = [], first.replace(day=1)
     while month <= last:
         earlier = month.replace(year=month.year - 1)
@@ -102,20 +108,15 @@ def by_month(rows, facts, previous_rows, previous_facts, first: date,
 
 def named(sums: dict[object, Figures], names: Callable[[object], str]) -> list[tuple[str, Figures]]:
     """Rows by name (merging equal names, e.g. the same category in two organisations),
-    most registrations first."""
+    most registrations first; a name nobody registered under is left out."""
     merged: dict[str, Figures] = defaultdict(Figures)
     for key, figures in sums.items():
-        _merge(merged[names(key)], figures)
+        if figures.registrations:
+            merged[names(key)].add(figures)
     return sorted(merged.items(), key=lambda item: (-item[1].registrations, item[0].lower()))
 
 
-def _merge(into: Figures, figures: Figures) -> None:
-    for name in ("registrations", "attended", "no_shows", "cancellations", "waiting_only",
-                 "hours", "fees_ore"):
-        setattr(into, name, getattr(into, name) + getattr(figures, name))
-
-
-def per_course(rows, facts) -> list[tuple[CourseFacts, Figures]]:
-    sums = rollup(rows, facts, lambda row, _course: row.course_id)
-    return sorted(((facts[course_id], figures) for course_id, figures in sums.items()),
+def per_course(rows: CourseRows) -> list[tuple[CourseFacts, Figures]]:
+    """The courses somebody registered for, most registrations first."""
+    return sorted(((course, figures) for course, figures in rows if figures.registrations),
                   key=lambda item: (-item[1].registrations, item[0].starts_at, item[0].id))

@@ -7,19 +7,28 @@ every admin (and the site admin) the region's totals. Only counts leave this mod
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import replace
 from datetime import date
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from frikomport.lru import LRU
 from frikomport.periods import bounds
 from frikomport.permissions import Permission, ensure, ensure_region_statistics
 from frikomport.statistics import queries, report
 from frikomport.statistics.queries import Scope
-from frikomport.statistics.report import Report
+from frikomport.statistics.report import Figures, Report
 from frikomport.tenancy.models import Organisation
 
 HOST, EMPLOYER, REGION = "host", "employer", "region"
+# Reports kept per process; a worker serves requests one at a time, threads would share.
+_reports = LRU(32)
+KEPT_SECONDS = 300  # at most, also when nothing seems to have changed (see data_version)
+_lock = threading.Lock()
 
 
 def organisation_scope(actor, organisation: Organisation, kind: str) -> Scope:
@@ -46,41 +55,53 @@ def year_before(day: date) -> date:
 def build(session: Session, scope: Scope, first: date, last: date, reader=None) -> Report:
     """The report of the courses that start from ``first`` to ``last`` (Oslo days).
 
+    Kept per process while the data stays the same (see :func:`queries.data_version`)
+    and for at most KEPT_SECONDS, so the page's charts and spreadsheets, asked for right
+    after it, cost one query.
     In the region's report, another organisation's internal courses count in every
     figure but are not listed by title unless the ``reader`` is the site admin (without a
     reader, for the command line and the tests, everything is listed)."""
-    rows = queries.counts(session, scope, *bounds(first, last))
-    facts = queries.courses(session, scope, *bounds(first, last))
-    earlier = (year_before(first), year_before(last))
-    previous_rows = queries.counts(session, scope, *bounds(*earlier))
-    previous_facts = queries.courses(session, scope, *bounds(*earlier))
+    key = (scope, first, last, get_locale().language, queries.data_version(session),
+           int(time.monotonic() // KEPT_SECONDS))
+    with _lock:
+        result = _reports.lookup(key)
+    if result is None:
+        result = _build(session, scope, first, last)
+        with _lock:
+            _reports.store(key, result)
+    if scope.kind == REGION and reader is not None and not reader.is_site_admin:
+        listed = _listed_for(reader, result.by_course)
+        result = replace(result, by_course=listed,
+                         unlisted_courses=len(result.by_course) - len(listed))
+    return result
+
+
+def _build(session: Session, scope: Scope, first: date, last: date) -> Report:
+    rows = report.course_rows(queries.per_course(session, scope, *bounds(first, last)))
+    earlier = bounds(year_before(first), year_before(last))
+    previous = report.course_rows(queries.per_course(session, scope, *earlier))
     names = queries.organisation_names(session)
-    result = Report(
-        scope=scope, first=first, last=last, course_count=len(facts),
-        totals=report.total(rows, facts),
-        previous=report.total(previous_rows, previous_facts),
-        months=report.by_month(rows, facts, previous_rows, previous_facts, first, last),
-        by_category=report.named(
-            report.rollup(rows, facts, lambda _row, course: course.category),
-            lambda name: name or _("No category")),
-        by_service_area=report.named(
-            report.rollup(rows, facts, lambda _row, course: course.service_area),
-            lambda name: name or _("No service area")),
-        by_course=report.per_course(rows, facts))
 
     def organisation(key) -> str:
         return names.get(key) or _("Guests and people without an employer")
 
+    result = Report(
+        scope=scope, first=first, last=last, course_count=len(rows),
+        totals=report.total(rows), previous=report.total(previous),
+        months=report.by_month(rows, previous, first, last),
+        by_category=report.named(report.rollup(rows, lambda course: course.category),
+                                 lambda name: name or _("No category")),
+        by_service_area=report.named(
+            report.rollup(rows, lambda course: course.service_area),
+            lambda name: name or _("No service area")),
+        by_course=report.per_course(rows))
     if scope.kind != EMPLOYER:
         result.by_employer = report.named(
-            report.rollup(rows, facts, lambda row, _course: row.employer_id), organisation)
+            {employer: Figures.of(sums, hours) for employer, sums, hours
+             in queries.per_employer(session, scope, *bounds(first, last))}, organisation)
     if scope.kind != HOST:
-        result.by_host = report.named(
-            report.rollup(rows, facts, lambda _row, course: course.host_id), organisation)
-    if scope.kind == REGION and reader is not None and not reader.is_site_admin:
-        listed = _listed_for(reader, result.by_course)
-        result.unlisted_courses = len(result.by_course) - len(listed)
-        result.by_course = listed
+        result.by_host = report.named(report.rollup(rows, lambda course: course.host_id),
+                                      organisation)
     return result
 
 

@@ -13,9 +13,9 @@ the registrations are read from an index alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import Float, case, func, select
+from sqlalchemy import Float, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
@@ -31,6 +31,7 @@ from frikomport.courses.models import (
 )
 from frikomport.registrations.models import Registration, RegistrationState
 from frikomport.tenancy.models import Organisation
+from frikomport.timeutil import local_to_utc
 
 # Courses that took place or will: drafts have no participants, and a cancelled course's
 # registrations were cancelled by the organiser, not by the people.
@@ -122,28 +123,52 @@ def _course_hours():
             .where(CourseSession.course_id == Course.id).scalar_subquery())
 
 
-def per_course(session: Session, scope: Scope, starts: datetime,
-               ends: datetime) -> list[tuple[CourseFacts, tuple[int, ...]]]:
-    """Each counted course that starts in the period, with its sums (see SUMS): for a
-    host or the region every course, also one nobody registered for; for an employer the
-    courses its people took part in, counting only them."""
-    joined = select(Course.id, Course.title, Course.organisation_id, Course.starts_at,
-                    Course.category_id, Course.service_area_id, Course.visibility,
-                    _course_hours(), *_sums()).select_from(Course)
+def _per_course_statement(scope: Scope, starts: datetime, ends: datetime, *columns):
+    """The courses of the period with ``columns``, their hours and their sums (see
+    SUMS): for a host or the region every course, also one nobody registered for; for
+    an employer the courses its people took part in, counting only them."""
+    joined = select(*columns, _course_hours().label("hours"),
+                    *(total.label(name) for name, total in zip(SUMS, _sums(), strict=True))
+                    ).select_from(Course)
     on = (Registration.course_id == Course.id) & _counted(scope)
     joined = (joined.join(Registration, on) if scope.kind == "employer"
               else joined.outerjoin(Registration, on))
     # In the order of the course index used (host or region): SQLite then groups without
     # sorting. Grouped by the primary key, the course's other columns may be selected.
-    statement = joined.group_by(*_host_only_columns(scope), Course.state, Course.starts_at,
-                                Course.id)
+    return (joined.where(_period(starts, ends), *_host_only(scope))
+            .group_by(*_host_only_columns(scope), Course.state, Course.starts_at, Course.id))
+
+
+def per_course(session: Session, scope: Scope, starts: datetime,
+               ends: datetime) -> list[tuple[CourseFacts, tuple[int, ...]]]:
+    """Each counted course that starts in the period, with its sums (see SUMS)."""
+    statement = _per_course_statement(
+        scope, starts, ends, Course.id, Course.title, Course.organisation_id,
+        Course.starts_at, Course.category_id, Course.service_area_id, Course.visibility)
     categories, service_areas = _names(session, Category), _names(session, ServiceArea)
     return [(CourseFacts(row[0], row[1], row[2], row[3], categories.get(row[4]),
                          service_areas.get(row[5]), row[6] == Visibility.INTERNAL,
                          round(float(row[7] or 0), 2)),
              tuple(int(value) for value in row[8:]))
-            for row in session.execute(statement.where(_period(starts, ends),
-                                                       *_host_only(scope)))]
+            for row in session.execute(statement)]
+
+
+def per_month(session: Session, scope: Scope, months: list[date], starts: datetime,
+              ends: datetime) -> dict[date, tuple[tuple[int, ...], float]]:
+    """The sums (see SUMS) and training hours per Oslo month of the period, ``months``
+    being the first days of its months. Summed in the database: only the months come
+    back, not a row per course."""
+    following = [local_to_utc(month, time()) for month in months[1:]]
+    month_index = case(*((Course.starts_at < start, index)
+                         for index, start in enumerate(following)),
+                       else_=len(months) - 1) if following else literal(0)
+    courses = _per_course_statement(scope, starts, ends,
+                                    month_index.label("month")).subquery()
+    statement = (select(courses.c.month, *(func.sum(courses.c[name]) for name in SUMS),
+                        func.sum(courses.c.attended * courses.c.hours))
+                 .group_by(courses.c.month))
+    return {months[row[0]]: (tuple(int(value or 0) for value in row[1:7]), float(row[7] or 0))
+            for row in session.execute(statement)}
 
 
 def _names(session: Session, vocabulary) -> dict[int, str]:

@@ -84,8 +84,12 @@ def rollup(rows: CourseRows, key: Callable[[CourseFacts], object]) -> dict[objec
 
 
 def total(rows: CourseRows) -> Figures:
+    return sum_of(figures for _course, figures in rows)
+
+
+def sum_of(many) -> Figures:
     result = Figures()
-    for _course, figures in rows:
+    for figures in many:
         result.add(figures)
     return result
 
@@ -94,16 +98,23 @@ def month_of(course: CourseFacts) -> date:
     return to_local(course.starts_at).date().replace(day=1)
 
 
-def by_month(rows: CourseRows, previous_rows: CourseRows, first: date,
-             last: date) -> list[tuple[date, Figures, Figures]]:
-    """Every month of the period (also empty ones) beside the same month a year before."""
-    now, before = rollup(rows, month_of), rollup(previous_rows, month_of)
+def months_of(first: date, last: date) -> list[date]:
+    """The first day of each month from ``first`` to ``last``."""
     months, month = [], first.replace(day=1)
     while month <= last:
-        earlier = month.replace(year=month.year - 1)
-        months.append((month, now.get(month, Figures()), before.get(earlier, Figures())))
+        months.append(month)
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return months
+
+
+def by_month(rows: CourseRows, previous: dict[date, Figures], first: date,
+             last: date) -> list[tuple[date, Figures, Figures]]:
+    """Every month of the period (also empty ones) beside the same month a year before
+    (``previous``: the earlier figures by month)."""
+    now = rollup(rows, month_of)
+    return [(month, now.get(month, Figures()),
+             previous.get(month.replace(year=month.year - 1), Figures()))
+            for month in months_of(first, last)]
 
 
 def named(sums: dict[object, Figures], names: Callable[[object], str]) -> list[tuple[str, Figures]]:

@@ -78,8 +78,10 @@ def build(session: Session, scope: Scope, first: date, last: date, reader=None) 
 
 def _build(session: Session, scope: Scope, first: date, last: date) -> Report:
     rows = report.course_rows(queries.per_course(session, scope, *bounds(first, last)))
-    earlier = bounds(year_before(first), year_before(last))
-    previous = report.course_rows(queries.per_course(session, scope, *earlier))
+    earlier_first, earlier_last = year_before(first), year_before(last)
+    previous = {month: Figures.of(sums, hours) for month, (sums, hours) in queries.per_month(
+        session, scope, report.months_of(earlier_first, earlier_last),
+        *bounds(earlier_first, earlier_last)).items()}
     names = queries.organisation_names(session)
 
     def organisation(key) -> str:
@@ -87,7 +89,7 @@ def _build(session: Session, scope: Scope, first: date, last: date) -> Report:
 
     result = Report(
         scope=scope, first=first, last=last, course_count=len(rows),
-        totals=report.total(rows), previous=report.total(previous),
+        totals=report.total(rows), previous=report.sum_of(previous.values()),
         months=report.by_month(rows, previous, first, last),
         by_category=report.named(report.rollup(rows, lambda course: course.category),
                                  lambda name: name or _("No category")),

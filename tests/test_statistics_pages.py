@@ -6,6 +6,7 @@ The figures themselves are held to a brute-force count in tests/statistics/.
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 from frikomport.courses.models import Visibility
 from frikomport.extensions import db
 from frikomport.registrations.models import RegistrationState as State
+from frikomport.statistics.services import year_before
 from frikomport.tenancy.models import Role
 from tests.factories import CategoryFactory, CourseFactory, in_days, member, register
 
@@ -124,3 +126,11 @@ def test_a_kept_report_is_not_shown_after_a_change(history, kongsberg, client, l
     db.session.commit()
     again = load_workbook(io.BytesIO(client.get(PAGE + "/summary.xlsx").data)).worksheets[0]
     assert list(again.iter_rows(values_only=True))[3][1] == attended
+
+
+@pytest.mark.parametrize("day, earlier", [
+    (date(2025, 2, 28), date(2024, 2, 29)), (date(2024, 2, 29), date(2023, 2, 28)),
+    (date(2024, 2, 28), date(2023, 2, 28)), (date(2026, 12, 31), date(2025, 12, 31)),
+    (date(2026, 3, 1), date(2025, 3, 1))])
+def test_the_year_before_keeps_the_end_of_february(day, earlier):
+    assert year_before(day) == earlier

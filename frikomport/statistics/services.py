@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -45,11 +45,11 @@ def region_scope(actor) -> Scope:
 
 
 def year_before(day: date) -> date:
-    """The same day a year earlier (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
+    """The same day a year earlier; the end of February for the end of February (so
+    a period to 28 February 2025 is compared with one to 29 February 2024)."""
+    if day.month == 2 and (day + timedelta(days=1)).month == 3:
+        return date(day.year - 1, 3, 1) - timedelta(days=1)
+    return day.replace(year=day.year - 1)
 
 
 def build(session: Session, scope: Scope, first: date, last: date, reader=None) -> Report:

@@ -72,14 +72,21 @@ CourseRows = list[tuple[CourseFacts, Figures]]
 
 def course_rows(rows: list[tuple[CourseFacts, tuple[int, ...]]]) -> CourseRows:
     """The query's course rows with their figures (hours: attended × the course's)."""
-    return [(course, Figures.of(sums, sums[1] * course.hours)) for course, sums in rows]
+    return [(course, Figures(registrations, attended, no_shows, cancellations, waiting_only,
+                             attended * course.hours, fees_ore))
+            for course, (registrations, attended, no_shows, cancellations, waiting_only,
+                         fees_ore) in rows]
 
 
-def rollup(rows: CourseRows, key: Callable[[CourseFacts], object]) -> dict[object, Figures]:
-    """The figures of the courses summed per ``key`` of the course."""
-    sums: dict[object, Figures] = defaultdict(Figures)
+def rollups(rows: CourseRows, keys: dict[str, Callable[[CourseFacts], object]]
+            ) -> dict[str, dict[object, Figures]]:
+    """For each of ``keys`` (a name and a function of the course), the figures of the
+    courses summed per its value: in one pass over the rows."""
+    sums = {name: defaultdict(Figures) for name in keys}
+    pairs = [(sums[name], key) for name, key in keys.items()]
     for course, figures in rows:
-        sums[key(course)].add(figures)
+        for found, key in pairs:
+            found[key(course)].add(figures)
     return sums
 
 
@@ -107,11 +114,10 @@ def months_of(first: date, last: date) -> list[date]:
     return months
 
 
-def by_month(rows: CourseRows, previous: dict[date, Figures], first: date,
+def by_month(now: dict[date, Figures], previous: dict[date, Figures], first: date,
              last: date) -> list[tuple[date, Figures, Figures]]:
     """Every month of the period (also empty ones) beside the same month a year before
-    (``previous``: the earlier figures by month)."""
-    now = rollup(rows, month_of)
+    (``now`` and ``previous``: the figures by month)."""
     return [(month, now.get(month, Figures()),
              previous.get(month.replace(year=month.year - 1), Figures()))
             for month in months_of(first, last)]

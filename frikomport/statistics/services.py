@@ -87,23 +87,25 @@ def _build(session: Session, scope: Scope, first: date, last: date) -> Report:
     def organisation(key) -> str:
         return names.get(key) or _("Guests and people without an employer")
 
+    keys = {"month": report.month_of, "category": lambda course: course.category,
+            "service_area": lambda course: course.service_area}
+    if scope.kind != HOST:
+        keys["host"] = lambda course: course.host_id
+    by = report.rollups(rows, keys)
     result = Report(
         scope=scope, first=first, last=last, course_count=len(rows),
         totals=report.total(rows), previous=report.sum_of(previous.values()),
-        months=report.by_month(rows, previous, first, last),
-        by_category=report.named(report.rollup(rows, lambda course: course.category),
-                                 lambda name: name or _("No category")),
-        by_service_area=report.named(
-            report.rollup(rows, lambda course: course.service_area),
-            lambda name: name or _("No service area")),
+        months=report.by_month(by["month"], previous, first, last),
+        by_category=report.named(by["category"], lambda name: name or _("No category")),
+        by_service_area=report.named(by["service_area"],
+                                     lambda name: name or _("No service area")),
         by_course=report.per_course(rows))
     if scope.kind != EMPLOYER:
         result.by_employer = report.named(
             {employer: Figures.of(sums, hours) for employer, sums, hours
              in queries.per_employer(session, scope, *bounds(first, last))}, organisation)
     if scope.kind != HOST:
-        result.by_host = report.named(report.rollup(rows, lambda course: course.host_id),
-                                      organisation)
+        result.by_host = report.named(by["host"], organisation)
     return result
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import Float, case, func, literal, select
+from sqlalchemy import Float, case, func, literal, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
@@ -92,7 +92,7 @@ def _sums():
     def number_of(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    return (func.count(Registration.id), number_of(state == RegistrationState.ATTENDED),
+    return (func.count(Registration.course_id), number_of(state == RegistrationState.ATTENDED),
             number_of(state == RegistrationState.NO_SHOW),
             number_of(state == RegistrationState.CANCELLED), number_of(never_seated),
             func.coalesce(func.sum(case((charged_clause(), Registration.fee_ore), else_=0)), 0))
@@ -123,12 +123,23 @@ def _course_hours():
             .where(CourseSession.course_id == Course.id).scalar_subquery())
 
 
-def _per_course_statement(scope: Scope, starts: datetime, ends: datetime, *columns):
+def _labelled_sums(*group):
+    return (*group, *(total.label(name) for name, total in zip(SUMS, _sums(), strict=True)))
+
+
+def _per_course_statement(session: Session, scope: Scope, starts: datetime, ends: datetime,
+                          *columns):
     """The courses of the period with ``columns``, their hours and their sums (see
     SUMS): for a host or the region every course, also one nobody registered for; for
     an employer the courses its people took part in, counting only them."""
-    joined = select(*columns, _course_hours().label("hours"),
-                    *(total.label(name) for name, total in zip(SUMS, _sums(), strict=True))
+    if _is_postgresql(session):
+        counted = _per_course_lateral(scope)
+        statement = (select(*columns, _course_hours().label("hours"), *counted.c)
+                     .select_from(Course).join(counted, true()))
+        if scope.kind == "employer":
+            statement = statement.where(counted.c.registrations > 0)
+        return statement.where(_period(starts, ends), *_host_only(scope))
+    joined = select(*columns, _course_hours().label("hours"), *_labelled_sums()
                     ).select_from(Course)
     on = (Registration.course_id == Course.id) & _counted(scope)
     joined = (joined.join(Registration, on) if scope.kind == "employer"
@@ -139,11 +150,25 @@ def _per_course_statement(scope: Scope, starts: datetime, ends: datetime, *colum
             .group_by(*_host_only_columns(scope), Course.state, Course.starts_at, Course.id))
 
 
+def _is_postgresql(session: Session) -> bool:
+    """PostgreSQL's planner joins the period's courses to a scan of every registration;
+    asked per course (LATERAL), it reads each course's registrations from the covering
+    index instead. SQLite has no LATERAL, and its planner already does the latter."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _per_course_lateral(scope: Scope, *group):
+    """The sums of one course's counted registrations (per ``group``), for LATERAL."""
+    return (select(*_labelled_sums(*group))
+            .where(Registration.course_id == Course.id, _counted(scope))
+            .group_by(*group).correlate(Course).lateral("counted"))
+
+
 def per_course(session: Session, scope: Scope, starts: datetime,
                ends: datetime) -> list[tuple[CourseFacts, tuple[int, ...]]]:
     """Each counted course that starts in the period, with its sums (see SUMS)."""
     statement = _per_course_statement(
-        scope, starts, ends, Course.id, Course.title, Course.organisation_id,
+        session, scope, starts, ends, Course.id, Course.title, Course.organisation_id,
         Course.starts_at, Course.category_id, Course.service_area_id, Course.visibility)
     categories, service_areas = _names(session, Category), _names(session, ServiceArea)
     return [(CourseFacts(row[0], row[1], row[2], row[3], categories.get(row[4]),
@@ -162,7 +187,7 @@ def per_month(session: Session, scope: Scope, months: list[date], starts: dateti
     month_index = case(*((Course.starts_at < start, index)
                          for index, start in enumerate(following)),
                        else_=len(months) - 1) if following else literal(0)
-    courses = _per_course_statement(scope, starts, ends,
+    courses = _per_course_statement(session, scope, starts, ends,
                                     month_index.label("month")).subquery()
     statement = (select(courses.c.month, *(func.sum(courses.c[name]) for name in SUMS),
                         func.sum(courses.c.attended * courses.c.hours))
@@ -179,21 +204,37 @@ def per_employer(session: Session, scope: Scope, starts: datetime,
                  ends: datetime) -> list[tuple[int | None, tuple[int, ...], float]]:
     """The sums (see SUMS) and training hours per employer (None: guests and people
     without one) of the courses that start in the period."""
+    in_period = (_period(starts, ends), *_host_only(scope))
+    statement = (_per_employer_lateral if _is_postgresql(session) else _per_employer_join)(
+        scope, in_period).where(*in_period)
+    return [(row[0], tuple(int(value) for value in row[1:7]), float(row[7] or 0))
+            for row in session.execute(statement)]
+
+
+def _per_employer_join(scope: Scope, in_period: tuple):
     hours = (select(CourseSession.course_id,
                     func.sum(hours_between(CourseSession.starts_at,
                                            CourseSession.ends_at)).label("hours"))
-             .join(Course, Course.id == CourseSession.course_id)
-             .where(_period(starts, ends), *_host_only(scope))
+             .join(Course, Course.id == CourseSession.course_id).where(*in_period)
              .group_by(CourseSession.course_id).subquery())
     attended_hours = func.coalesce(func.sum(case(
         (Registration.state == RegistrationState.ATTENDED, hours.c.hours), else_=0.0)), 0.0)
-    statement = (select(Registration.employer_organisation_id, *_sums(), attended_hours)
-                 .join(Course, Course.id == Registration.course_id)
-                 .outerjoin(hours, hours.c.course_id == Registration.course_id)
-                 .where(_period(starts, ends), _counted(scope), *_host_only(scope))
-                 .group_by(Registration.employer_organisation_id))
-    return [(row[0], tuple(int(value) for value in row[1:7]), float(row[7] or 0))
-            for row in session.execute(statement)]
+    return (select(*_labelled_sums(Registration.employer_organisation_id), attended_hours)
+            .join(Course, Course.id == Registration.course_id)
+            .outerjoin(hours, hours.c.course_id == Registration.course_id)
+            .where(_counted(scope)).group_by(Registration.employer_organisation_id))
+
+
+def _per_employer_lateral(scope: Scope, _in_period: tuple):
+    counted = _per_course_lateral(scope, Registration.employer_organisation_id)
+    hours = (select(func.coalesce(func.sum(hours_between(
+        CourseSession.starts_at, CourseSession.ends_at)), 0.0).label("hours"))
+        .where(CourseSession.course_id == Course.id).correlate(Course).lateral("hours"))
+    employer = counted.c.employer_organisation_id
+    return (select(employer, *(func.sum(counted.c[name]) for name in SUMS),
+                   func.coalesce(func.sum(counted.c.attended * hours.c.hours), 0.0))
+            .select_from(Course).join(counted, true()).join(hours, true())
+            .group_by(employer))
 
 
 def courses(session: Session, scope: Scope, starts: datetime,

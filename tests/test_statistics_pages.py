@@ -6,6 +6,7 @@ The figures themselves are held to a brute-force count in tests/statistics/.
 from __future__ import annotations
 
 import io
+import time
 from datetime import date
 
 import pytest
@@ -14,6 +15,8 @@ from openpyxl import load_workbook
 from frikomport.courses.models import Visibility
 from frikomport.extensions import db
 from frikomport.registrations.models import RegistrationState as State
+from frikomport.statistics import services
+from frikomport.statistics.queries import Scope
 from frikomport.statistics.services import year_before
 from frikomport.tenancy.models import Role
 from tests.factories import CategoryFactory, CourseFactory, in_days, member, register
@@ -134,3 +137,12 @@ def test_a_kept_report_is_not_shown_after_a_change(history, kongsberg, client, l
     (date(2026, 3, 1), date(2025, 3, 1))])
 def test_the_year_before_keeps_the_end_of_february(day, earlier):
     assert year_before(day) == earlier
+
+
+def test_a_report_is_kept_for_at_most_five_minutes(history, kongsberg, monkeypatch):
+    scope, year = Scope("host", kongsberg.id), (date(2000, 1, 1), date(2199, 12, 31))
+    first = services.build(db.session, scope, *year)
+    assert services.build(db.session, scope, *year) is first
+    now = time.monotonic()
+    monkeypatch.setattr(services.time, "monotonic", lambda: now + services.KEPT_SECONDS + 1)
+    assert services.build(db.session, scope, *year) is not first

@@ -62,14 +62,14 @@ def build(session: Session, scope: Scope, first: date, last: date, reader=None) 
     In the region's report, another organisation's internal courses count in every
     figure but are not listed by title unless the ``reader`` is the site admin (without a
     reader, for the command line and the tests, everything is listed)."""
-    key = (scope, first, last, get_locale().language, queries.data_version(session),
-           int(time.monotonic() // KEPT_SECONDS))
+    key = (scope, first, last, get_locale().language, queries.data_version(session))
     with _lock:
-        result = _reports.lookup(key)
-    if result is None:
-        result = _build(session, scope, first, last)
+        kept = _reports.lookup(key)
+    if kept is None or time.monotonic() - kept[0] > KEPT_SECONDS:
+        kept = (time.monotonic(), _build(session, scope, first, last))
         with _lock:
-            _reports.store(key, result)
+            _reports.store(key, kept)
+    result = kept[1]
     if scope.kind == REGION and reader is not None and not reader.is_site_admin:
         listed = _listed_for(reader, result.by_course)
         result = replace(result, by_course=listed,

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.sql import Select
 
@@ -96,7 +95,7 @@ SOURCES: tuple[Source, ...] = (
                (AuditEvent.object_type == "user") & (AuditEvent.object_id == user.id),
                cast(AuditEvent.details, String).contains(user.email)))
            .order_by(AuditEvent.created_at),
-           lambda event: {"what": Markup(describe(event, {}).sentence).striptags()}),
+           lambda event: {"what": describe(event, {}).sentence.striptags()}),
     Source("invoice_lines", _l("Invoiced course fees"), InvoiceLine,
            ("participant_name", "course_title", "course_starts_at", "buyer_name", "reference",
             "amount_ore", "invoice_number", "invoiced_at"), ("invoiced_by_id",),

@@ -134,6 +134,8 @@ def document_problems(content_type: str, body: bytes) -> tuple[list[str], bool]:
         cells = [str(cell.value) for sheet in workbook for row in sheet.iter_rows()
                  for cell in row if cell.value is not None]
         return [], any(PAYLOAD in cell for cell in cells)
+    if "svg" in content_type:
+        return _svg(body)
     if "atom" in content_type or "xml" in content_type:
         return _atom(body)
     if "csv" in content_type:
@@ -156,6 +158,23 @@ def _calendar(body: bytes) -> tuple[list[str], bool]:
     texts = [str(component.get(name, "")) for component in calendar.walk("VEVENT")
              for name in ("summary", "description", "location")]
     return problems, any(PAYLOAD in text or SHORT_PAYLOAD in text for text in texts)
+
+
+ACTIVE_SVG = {"script", "foreignObject", "iframe", "object", "embed", "handler"}
+
+
+def _svg(body: bytes) -> tuple[list[str], bool]:
+    """A chart: text in text nodes only, nothing that runs or embeds a document."""
+    root = ElementTree.fromstring(body)
+    problems = []
+    for element in root.iter():
+        name = element.tag.rsplit("}", 1)[-1]
+        if name in ACTIVE_SVG:
+            problems.append(f"<{name}> in the SVG")
+        problems += [f"{attribute} on <{name}> in the SVG" for attribute, value in
+                     element.attrib.items() if attribute.lower().startswith("on")
+                     or value.strip().lower().startswith("javascript:")]
+    return problems, any(PAYLOAD in (element.text or "") for element in root.iter())
 
 
 def _atom(body: bytes) -> tuple[list[str], bool]:

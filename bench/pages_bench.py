@@ -378,16 +378,20 @@ def memory(portal: Server, seeded, pages: list[Page], args) -> list[list[float]]
 def prepare_database(kind: str, size: int, args, workdir: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'bench.db'}"
+    fresh_postgres(args.postgresql_url)
+    return args.postgresql_url
+
+
+def fresh_postgres(url: str) -> None:
+    """Drop and create the bench's own database (never ``test`` or ``postgres``)."""
     import psycopg
 
-    url = args.postgresql_url
     name = url.rsplit("/", 1)[1]
     if name in ("test", "postgres"):
         raise SystemExit("refusing to use the database test or postgres")
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    return url
 
 
 def environment(kind: str, url: str, workdir: Path) -> dict:

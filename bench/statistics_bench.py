@@ -59,6 +59,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pages_bench import fresh_postgres, pct  # noqa: E402  (needs ROOT on the path)
+
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/stats_bench"
 TARGET_MS = 300
 COVERING = ("ix_registration_statistics", "ix_registration_employer_statistics")
@@ -73,17 +75,6 @@ CHART_NAME = "attendance"
 
 def sqlalchemy_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
-
-
-def fresh_postgres(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    if name in ("test", "postgres"):
-        raise SystemExit("refusing to use the database test or postgres")
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def copy_without_indexes(kind: str, url: str, workdir: Path) -> str:
@@ -253,11 +244,6 @@ def cases(variant: Variant) -> tuple[list[Case], str]:
             Case("region, last 3 years", Scope("region"),
                  today.replace(year=today.year - 3) + timedelta(days=1), today,
                  "/region/statistics", "")], admin
-
-
-def pct(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
 
 
 def measure(variants: list[Variant], case_list: list[Case], rounds: int) -> dict:

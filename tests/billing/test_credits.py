@@ -38,12 +38,6 @@ def english(app):
 
 
 @pytest.fixture
-def course(kongsberg):
-    return CourseFactory(organisation=kongsberg, title="Brannvern", fee_host_ore=100_000,
-                         sessions=[in_days(-3)])
-
-
-@pytest.fixture
 def organiser(client, login, kongsberg):
     person = member(kongsberg, Role.ORGANISER, name="Ola Organiser", locale="en")
     login(person)

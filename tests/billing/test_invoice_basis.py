@@ -22,7 +22,7 @@ from frikomport.registrations.models import Registration
 from frikomport.registrations.models import RegistrationState as S
 from frikomport.tenancy.models import Role
 from tests.billing.ehf_checks import NS, peppol_problems
-from tests.factories import CourseFactory, in_days, member
+from tests.factories import CourseFactory, member
 
 BASIS = "/o/kongsberg/admin/invoicing"
 PERIOD = {"from": "2000-01-01", "to": "2199-12-31"}
@@ -39,12 +39,6 @@ def seat(course, person=None, *, state=S.CONFIRMED, fee=100_000, guest_name=None
     db.session.add(registration)
     db.session.commit()
     return registration
-
-
-@pytest.fixture
-def course(kongsberg):
-    return CourseFactory(organisation=kongsberg, title="Brannvern", fee_host_ore=100_000,
-                         sessions=[in_days(-3)])
 
 
 @pytest.fixture

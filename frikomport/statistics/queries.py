@@ -237,13 +237,6 @@ def _per_employer_lateral(scope: Scope, _in_period: tuple):
             .group_by(employer))
 
 
-def courses(session: Session, scope: Scope, starts: datetime,
-            ends: datetime) -> dict[int, CourseFacts]:
-    """The counted courses of the period with their facts (hours: the sum of the
-    sessions)."""
-    return {facts.id: facts for facts, _sums in per_course(session, scope, starts, ends)}
-
-
 def data_version(session: Session) -> tuple:
     """Changes when a figure may: a registration or course written (three index
     lookups). A removed registration changes nothing here, so kept reports also expire

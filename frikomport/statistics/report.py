@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from frikomport.statistics.queries import CourseFacts, Scope
+from frikomport.statistics.queries import SUMS, CourseFacts, Scope
 from frikomport.timeutil import to_local
 
 
@@ -68,14 +68,13 @@ class Report:
 
 
 CourseRows = list[tuple[CourseFacts, Figures]]
+ATTENDED = SUMS.index("attended")
 
 
 def course_rows(rows: list[tuple[CourseFacts, tuple[int, ...]]]) -> CourseRows:
     """The query's course rows with their figures (hours: attended × the course's)."""
-    return [(course, Figures(registrations, attended, no_shows, cancellations, waiting_only,
-                             attended * course.hours, fees_ore))
-            for course, (registrations, attended, no_shows, cancellations, waiting_only,
-                         fees_ore) in rows]
+    return [(course, Figures.of(sums, sums[ATTENDED] * course.hours))
+            for course, sums in rows]
 
 
 def rollups(rows: CourseRows, keys: dict[str, Callable[[CourseFacts], object]]

@@ -66,10 +66,20 @@ def lock_row(session: Session, model, row_id: int):
     takes the database write lock instead (a transaction that read older data before it
     fails with "database is locked" and is retried by the caller).
     """
+    found = lock_rows(session, model, [row_id])
+    return found[0] if found else None
+
+
+def lock_rows(session: Session, model, row_ids) -> list:
+    """Lock these rows (as :func:`lock_row`, in the order of their ids, so two callers
+    cannot each hold what the other waits for) and return them, freshly read."""
+    ids = sorted(set(row_ids))
+    if not ids:
+        return []
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(model).where(model.id == row_id).values(id=model.id))
-    return session.scalar(select(model).where(model.id == row_id).with_for_update()
-                          .execution_options(populate_existing=True))
+        session.execute(update(model).where(model.id == ids[0]).values(id=model.id))
+    return list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)
+                                .with_for_update().execution_options(populate_existing=True)))
 
 
 def is_lock_conflict(error: Exception) -> bool:

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from frikomport.audit.services import record
 from frikomport.billing.models import InvoiceLine
 from frikomport.courses.models import Course
+from frikomport.db import lock_rows
 from frikomport.errors import DomainError
 from frikomport.inputs import single_line
 from frikomport.permissions import Permission, ensure
@@ -130,18 +131,9 @@ def _refuse_other_buyers_number(session: Session, organisation: Organisation,
 
 def _lock_unchanged(session: Session, registrations: list[Registration]) -> None:
     """Lock the rows and read them again (a fee waived at the same moment is then waited
-    for, or seen): a fee changed since the page was shown refuses the marking. SQLite has
-    no row locks; one no-op UPDATE takes its write lock, as :func:`frikomport.db.lock_row`
-    does."""
+    for, or seen): a fee changed since the page was shown refuses the marking."""
     shown = {registration.id: registration.fee_ore for registration in registrations}
-    if not shown:
-        return
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Registration).where(Registration.id == min(shown))
-                        .values(id=Registration.id))
-    fresh = session.scalars(select(Registration).where(Registration.id.in_(shown))
-                            .order_by(Registration.id).with_for_update()
-                            .execution_options(populate_existing=True))
+    fresh = lock_rows(session, Registration, shown)
     if any(registration.fee_ore != shown[registration.id] for registration in fresh):
         raise DomainError(_("A fee was waived or changed meanwhile. Look at the list again."))
 

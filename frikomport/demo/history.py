@@ -1,4 +1,4 @@
-"""A year of demo history: past courses with registrations, attendance, cancellations,
+"""Demo history (about two years): past courses with registrations, attendance, cancellations,
 waiting lists and fees, so the statistics and the invoice basis show something real.
 
 The registration services work in the present (they take "now" from the clock, send
@@ -63,7 +63,6 @@ NO_SHOW_RATE = 0.08
 GUEST_RATE = 0.07          # of registrations for courses open to guests
 UNMARKED_DAYS = 3          # attendance of courses that ended this recently is not marked yet
 REMINDER_BEFORE = timedelta(days=2)  # REMINDER_DAYS
-AWAITING_GUEST_CONFIRMATION = "awaiting e-mail confirmation"  # as register_guest writes
 GUEST_EMPLOYERS = [("Vestre Viken HF", "vestreviken"), ("Sykehuset Telemark HF", "sthf"),
                    ("Buskerud fylkeskommune", "bfk"), ("Telemark fylkeskommune", "tfk"),
                    ("Numedal Regnskap AS", "numedalregnskap"),
@@ -278,7 +277,7 @@ def _simulate(rng: random.Random, course: PlannedCourse, applicants: list[Person
 def _act(rng: random.Random, simulation: _Simulation, action: str, seat: Seat,
          at: datetime) -> None:
     if action == "pending":
-        simulation.transition(seat, State.PENDING, at, None, AWAITING_GUEST_CONFIRMATION)
+        simulation.transition(seat, State.PENDING, at, None, notes.AWAITING_EMAIL_CONFIRMATION)
     elif action == "place" and seat.user_id is None:
         seat.email_confirmed_at = at
         simulation.place(seat, at, None, notes.EMAIL_CONFIRMED)

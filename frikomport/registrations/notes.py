@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 AWAITING_APPROVAL = "awaiting the organiser's approval"
+AWAITING_EMAIL_CONFIRMATION = "awaiting e-mail confirmation"
 EMAIL_CONFIRMED = "e-mail address confirmed"
 CANCELLED_BY_ORGANISER = "cancelled by the organiser"
 CANCELLED_BY_PARTICIPANT = "cancelled by the participant"
@@ -15,6 +16,7 @@ PROMOTED = "promoted from the waiting list"
 
 LABELS = {
     AWAITING_APPROVAL: _l("awaiting the organiser's approval"),
+    AWAITING_EMAIL_CONFIRMATION: _l("awaiting e-mail confirmation"),
     EMAIL_CONFIRMED: _l("e-mail address confirmed"),
     CANCELLED_BY_ORGANISER: _l("cancelled by the organiser"),
     CANCELLED_BY_PARTICIPANT: _l("cancelled by the participant"),

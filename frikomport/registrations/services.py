@@ -186,7 +186,7 @@ def register_guest(session: Session, course_id: int, *, name: str, email: str, p
         email=email, phone=phone.strip(), employer_name=employer_name.strip(),
         comment=_comment(course, comment), own_reference=_reference(course, own_reference))
     engine.transition(session, registration, State.PENDING, None,
-                      "awaiting e-mail confirmation")
+                      notes.AWAITING_EMAIL_CONFIRMATION)
     _store(session, registration)
     emails.guest_confirmation(session, registration)
     return registration

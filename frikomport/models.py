@@ -3,6 +3,15 @@
 from frikomport.accounts.models import LoginSession, User
 from frikomport.audit.models import AuditEvent
 from frikomport.billing.models import InvoiceLine
+from frikomport.competence.models import (
+    Certificate,
+    Competence,
+    CompetenceRecord,
+    CourseCompetence,
+    CourseInvitation,
+    ReminderSent,
+    Requirement,
+)
 from frikomport.courses.models import (
     Category,
     Course,
@@ -16,12 +25,18 @@ from frikomport.ratelimit.models import RateLimitCounter
 from frikomport.registrations.models import Registration, RegistrationEvent
 from frikomport.search.models import SearchDocument, SearchJob
 from frikomport.tenancy.models import Invitation, Membership, Organisation, Role
+from frikomport.units.models import Unit, UnitLeader
 
 __all__ = [
     "AuditEvent",
     "Category",
+    "Certificate",
+    "Competence",
+    "CompetenceRecord",
     "Course",
     "CourseAttachment",
+    "CourseCompetence",
+    "CourseInvitation",
     "CourseSession",
     "Invitation",
     "InvoiceLine",
@@ -34,9 +49,13 @@ __all__ = [
     "RateLimitCounter",
     "Registration",
     "RegistrationEvent",
+    "ReminderSent",
+    "Requirement",
     "Role",
     "SearchDocument",
     "SearchJob",
     "ServiceArea",
+    "Unit",
+    "UnitLeader",
     "User",
 ]

@@ -27,12 +27,16 @@ class Permission(enum.StrEnum):
     MANAGE_TAXONOMY = "manage_taxonomy"
     VIEW_HOST_STATISTICS = "view_host_statistics"          # figures of its own courses
     VIEW_EMPLOYER_STATISTICS = "view_employer_statistics"  # figures of its own people
+    # Competence (issue 14): the organisation's own competences, units, leaders and
+    # requirements, approving external certificates, every unit's matrix.
+    MANAGE_COMPETENCE = "manage_competence"
+    VIEW_COMPETENCE_DEMAND = "view_competence_demand"  # the region's demand, to plan courses
     # Site-level permission (site admins only)
     MANAGE_TENANTS = "manage_tenants"
 
 
 _ORGANISER = frozenset({Permission.VIEW_MEMBERS, Permission.MANAGE_COURSES,
-                        Permission.VIEW_HOST_STATISTICS})
+                        Permission.VIEW_HOST_STATISTICS, Permission.VIEW_COMPETENCE_DEMAND})
 
 ROLE_MATRIX: dict[Role, frozenset[Permission]] = {
     Role.EMPLOYEE: frozenset(),
@@ -44,6 +48,7 @@ ROLE_MATRIX: dict[Role, frozenset[Permission]] = {
         Permission.VIEW_AUDIT_LOG,
         Permission.MANAGE_TAXONOMY,
         Permission.VIEW_EMPLOYER_STATISTICS,
+        Permission.MANAGE_COMPETENCE,
     },
 }
 
@@ -99,6 +104,45 @@ def ensure_region_statistics(user) -> None:
     if user.is_site_admin or any(m.role == Role.ADMIN for m in user.memberships):
         return
     raise PermissionDeniedError()
+
+
+# Units and competence -------------------------------------------------------------------
+# A unit's leader sees the unit's people and their competence; the organisation's admins
+# see every unit. Leading is per unit (frikomport.units.models.UnitLeader) and gives
+# nothing else in the organisation.
+
+def led_unit_ids(user, organisation_id: int | None = None) -> set[int]:
+    """The units ``user`` leads (in one organisation, if given)."""
+    if not _is_authenticated(user) or not user.is_active:
+        return set()
+    return {leadership.unit_id for leadership in user.unit_leaderships
+            if organisation_id is None or leadership.organisation_id == organisation_id}
+
+
+def can_view_unit(user, unit) -> bool:
+    """May ``user`` see this unit's people and their competence?"""
+    return (can(user, Permission.MANAGE_COMPETENCE, unit.organisation)
+            or unit.id in led_unit_ids(user, unit.organisation_id))
+
+
+def ensure_can_view_unit(user, unit) -> None:
+    if can_view_unit(user, unit):
+        return
+    if role_in(user, unit.organisation) is not None:
+        raise PermissionDeniedError()
+    raise NotFoundError()
+
+
+def can_decide_record(user, organisation: Organisation, unit_id: int | None) -> bool:
+    """May ``user`` approve a person's external certificate? The admins of the person's
+    organisation, and the leader of the person's unit there."""
+    return (can(user, Permission.MANAGE_COMPETENCE, organisation)
+            or (unit_id is not None and unit_id in led_unit_ids(user, organisation.id)))
+
+
+def ensure_region_catalogue(user) -> None:
+    """The region's competence catalogue is curated by the site admin."""
+    ensure(user, Permission.MANAGE_TENANTS)
 
 
 # Courses -------------------------------------------------------------------------------

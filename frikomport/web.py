@@ -26,15 +26,19 @@ from frikomport.templating import register_filters
 
 
 def connect_receivers() -> None:
-    """Registrations react to course events (idempotent: blinker keeps one connection)."""
+    """Registrations react to course events, competence to attendance (idempotent:
+    blinker keeps one connection)."""
+    from frikomport.competence.attendance import on_attendance_changed
     from frikomport.courses.signals import course_cancelled, course_changed, seats_changed
     from frikomport.registrations.services import on_course_cancelled, on_course_changed
+    from frikomport.registrations.signals import attendance_changed
     from frikomport.search import indexer as search_indexer
 
     course_cancelled.connect(on_course_cancelled)
     course_changed.connect(on_course_changed)
     course_changed.connect(search_indexer.enqueue)
     seats_changed.connect(search_indexer.enqueue)
+    attendance_changed.connect(on_attendance_changed)
 
 
 def init_extensions(app: Flask) -> None:
@@ -67,6 +71,11 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.accounts.views import bp as accounts_bp
     from frikomport.admin.views import bp as admin_bp
     from frikomport.billing.views import bp as billing_bp
+    from frikomport.competence.catalogue_views import bp as competence_catalogue_bp
+    from frikomport.competence.certificate_views import bp as certificates_bp
+    from frikomport.competence.demand_views import bp as competence_demand_bp
+    from frikomport.competence.me_views import bp as my_competence_bp
+    from frikomport.competence.unit_views import bp as units_bp
     from frikomport.core.views import bp as core_bp
     from frikomport.courses.admin_views import bp as course_admin_bp
     from frikomport.courses.views import bp as courses_bp
@@ -86,7 +95,9 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (core_bp, accounts_bp, tenancy_bp, invitations_bp, admin_bp, courses_bp,
                       feeds_bp, course_admin_bp, registrations_bp, participants_bp, search_bp,
                       privacy_notice_bp, accessibility_bp, my_data_bp, account_deletion_bp,
-                      guest_data_bp, billing_bp, statistics_bp, region_statistics_bp):
+                      guest_data_bp, billing_bp, statistics_bp, region_statistics_bp,
+                      competence_catalogue_bp, certificates_bp, competence_demand_bp,
+                      my_competence_bp, units_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 

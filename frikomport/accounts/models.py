@@ -14,6 +14,7 @@ from frikomport.db import UTCDateTime, db, utcnow
 
 if TYPE_CHECKING:
     from frikomport.tenancy.models import Membership, Organisation, Role
+    from frikomport.units.models import UnitLeader
 
 
 def new_session_nonce() -> str:
@@ -52,6 +53,8 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
     home_organisation: Mapped[Organisation | None] = relationship()
+    # The units the person leads (read only when a permission asks).
+    unit_leaderships: Mapped[list[UnitLeader]] = relationship(viewonly=True)
 
     # Flask-Login -------------------------------------------------------------
     # The login cookie (and the remember-me cookie) hold the secret of one LoginSession,

@@ -160,6 +160,10 @@ class Course(db.Model):
     attachments: Mapped[list[CourseAttachment]] = relationship(
         back_populates="course", cascade="all, delete-orphan",
         order_by="CourseAttachment.id")
+    # What attending grants (frikomport.competence; named by string, as courses do not
+    # import it). Read once per course object, so bulk attendance reads it once.
+    competence_grants: Mapped[list[CourseCompetence]] = relationship(  # noqa: F821
+        viewonly=True, order_by="CourseCompetence.id")
 
     @property
     def seats_left(self) -> int:

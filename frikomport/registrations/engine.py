@@ -22,6 +22,7 @@ from frikomport.registrations.models import (
     RegistrationEvent,
     RegistrationState,
 )
+from frikomport.registrations.signals import attendance_changed
 
 
 def reserved_now(course: Course, now: datetime) -> int:
@@ -84,6 +85,8 @@ def transition(session: Session, registration: Registration, new: RegistrationSt
         organisation_id=registration.organisation_id, registration=registration,
         actor_id=getattr(actor, "id", None), from_state=old.value if old else None,
         to_state=new.value, note=note[:300]))
+    if RegistrationState.ATTENDED in (old, new) and old != new:
+        attendance_changed.send(registration, session=session, actor=actor, previous=old)
 
 
 def place(session: Session, registration: Registration, actor, now: datetime,

@@ -81,6 +81,9 @@ class Membership(db.Model):
              values_callable=lambda roles: [r.value for r in roles]),
         default=Role.EMPLOYEE,
     )
+    # The unit (enhet/avdeling) of the organisation the member works in, if any.
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unit.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")

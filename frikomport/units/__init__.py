@@ -1,0 +1,1 @@
+"""Units (enhet/avdeling) of an organisation, their members and their leaders."""

@@ -169,6 +169,7 @@ def test_every_e_mail_is_translated(pseudo, template, promoted):
 
 def _e_mail_context(world) -> dict:
     """One context that every e-mail template can be rendered with (the seeded world)."""
+    from frikomport.competence.models import Certificate
     from frikomport.registrations.models import Registration
     from frikomport.tenancy.models import Role
 
@@ -181,4 +182,9 @@ def _e_mail_context(world) -> dict:
             "reset": "https://kurs.example.org/reset", "cancel_url": "https://kurs.example.org/c",
             "course_url": "https://kurs.example.org/k", "guest_data_url": "https://kurs.example.org/g",
             "days": 3, "hours": 24, "position": 2, "reason": "Sjukdom", "subject": "Emne",
-            "body": "Tekst", "promoted": False}
+            "body": "Tekst", "promoted": False,
+            # certificate_issued: a certificate as issued for this registration
+            "certificate": Certificate(
+                name=registration.name, course_title=registration.course.title,
+                host_name=registration.course.organisation.name, code="ABCD-EFGH-JKMN"),
+            "verify_url": "https://kurs.example.org/v", "mine_url": "https://kurs.example.org/m"}

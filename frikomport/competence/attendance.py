@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from frikomport.competence import certificates, records
+from frikomport.competence import certificate_emails, certificates, records
 from frikomport.registrations.models import Registration, RegistrationState
 
 
@@ -15,7 +15,8 @@ def on_attendance_changed(registration: Registration, *, session: Session, **_kw
     if registration.state == RegistrationState.ATTENDED:
         competences = [grant.competence for grant in registration.course.competence_grants]
         records.grant_for_attendance(session, registration, competences)
-        certificates.issue(session, registration, competences)
+        certificate_emails.queue(session, registration,
+                                 certificates.issue(session, registration, competences))
     else:
         records.withdraw_for_registration(session, registration)
         certificates.revoke(session, registration)

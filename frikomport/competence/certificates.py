@@ -13,10 +13,14 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from frikomport.audit.services import record
 from frikomport.competence.models import Certificate, Competence
 from frikomport.competence.records import course_last_day, today
 from frikomport.db import utcnow
-from frikomport.registrations.models import Registration
+from frikomport.errors import NotFoundError
+from frikomport.permissions import Permission, can
+from frikomport.registrations.models import Registration, RegistrationState
+from frikomport.tenancy.models import Organisation
 from frikomport.timeutil import OSLO
 
 # Unambiguous capitals and digits (no 0/O, 1/I/L): read aloud or typed from paper.
@@ -72,3 +76,39 @@ def by_code(session: Session, raw_code: str) -> Certificate | None:
     if not code:
         return None
     return session.scalar(select(Certificate).where(Certificate.code == code))
+
+
+def by_registration(session: Session, user) -> dict[int, Certificate]:
+    """The person's valid certificates by registration id, for "My registrations" (one
+    query, however many courses they attended)."""
+    return {certificate.registration_id: certificate for certificate in session.scalars(
+        select(Certificate).where(Certificate.user_id == user.id,
+                                  Certificate.registration_id.is_not(None),
+                                  Certificate.revoked_at.is_(None)))}
+
+
+def issued_for(session: Session, registrations) -> dict[int, Certificate]:
+    """The valid certificates of those of ``registrations`` who attended, by registration
+    id: one query for a page of the participant list (none if nobody has attended)."""
+    ids = [r.id for r in registrations if r.state == RegistrationState.ATTENDED]
+    if not ids:
+        return {}
+    return {certificate.registration_id: certificate for certificate in session.scalars(
+        select(Certificate).where(Certificate.registration_id.in_(ids)))}
+
+
+def for_download(session: Session, actor, certificate_id: int) -> Certificate:
+    """A valid certificate the actor may download: their own, or one their organisation
+    issued as host when they organise its courses (a guest who lost the e-mail asks the
+    organiser; that download is audited). Anyone else is told it does not exist."""
+    certificate = session.get(Certificate, certificate_id)
+    if certificate is None or certificate.revoked_at is not None:
+        raise NotFoundError()
+    if certificate.user_id is not None and certificate.user_id == actor.id:
+        return certificate
+    host = session.get(Organisation, certificate.organisation_id)
+    if not can(actor, Permission.MANAGE_COURSES, host):
+        raise NotFoundError()
+    record(session, actor, "certificate.downloaded", certificate, host,
+           participant=certificate.name, course=certificate.course_title)
+    return certificate

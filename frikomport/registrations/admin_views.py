@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
 from flask_login import current_user, login_required
 
+from frikomport.competence import certificates
 from frikomport.courses.services import get_course_for_management
 from frikomport.db import utcnow
 from frikomport.extensions import db
@@ -95,10 +96,11 @@ def participant_list(course_id: int):
     course = _course(course_id)
     query = _query(request.args)
     events, event_total = participants.recent_history(db.session, current_user, course)
+    listing = participants.participant_page(db.session, current_user, course, query)
     return render_template(
         "registrations/participants.html", organisation=g.organisation, course=course,
-        query=query, listing=participants.participant_page(db.session, current_user, course,
-                                                          query),
+        query=query, listing=listing,
+        certificates=certificates.issued_for(db.session, listing.rows),
         events=events, event_total=event_total, labels=_translated(STATE_LABELS),
         state_colors=STATE_COLORS, row_actions=_translated_actions(), now=utcnow(),
         filters=participants.ParticipantQuery.filter_names(), note_label=notes.note_label,

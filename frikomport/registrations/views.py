@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from frikomport.competence import certificates
 from frikomport.courses import feed_window as feeds
 from frikomport.courses.feeds import calendar_bytes
 from frikomport.courses.queries import get_visible_course
@@ -123,7 +124,8 @@ def my_registrations():
     upcoming = [r for r in registrations if r.course.ends_at and r.course.ends_at >= now]
     past = [r for r in registrations if r not in upcoming]
     return render_template("registrations/mine.html", upcoming=upcoming, past=past, now=now,
-                           form=Form(), cancellation_closed=services.cancellation_closed)
+                           form=Form(), cancellation_closed=services.cancellation_closed,
+                           certificates=certificates.by_registration(db.session, current_user))
 
 
 @bp.route("/me/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])

@@ -37,6 +37,21 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _days(env: dict[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Whole numbers of days separated by commas ("60,14"), largest first, no repeats."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        days = {int(part) for part in raw.split(",") if part.strip()}
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be whole numbers of days separated by commas, "
+                          f"not {raw!r}") from exc
+    if not days or min(days) < 1:
+        raise ConfigError(f"{name} must name at least one day count of 1 or more, not {raw!r}")
+    return tuple(sorted(days, reverse=True))
+
+
 def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
     """One of ``choices``; the first when the variable is unset."""
     value = (env.get(name) or choices[0]).strip().lower()
@@ -150,6 +165,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "FEED_MAX_AGE_SECONDS": _int(env, "FEED_MAX_AGE_SECONDS", 300),
         # Registrations
         "REMINDER_DAYS": _int(env, "REMINDER_DAYS", 2),
+        # Competence (frikomport/competence/reminders.py): a holding that runs out is
+        # reminded this many days before (each threshold once, the nearest one only).
+        "COMPETENCE_REMINDER_DAYS": _days(env, "COMPETENCE_REMINDER_DAYS", (60, 14)),
         # Guest registrations whose e-mail address is not confirmed are deleted after this.
         "GUEST_CONFIRM_HOURS": _int(env, "GUEST_CONFIRM_HOURS", 48),
         # Retention (frikomport/privacy/retention.py), counted from the end of the course,

@@ -1,5 +1,6 @@
 """Periodic upkeep: purges and expiries (the retention rules for personal data, login
-sessions, invitations, rate-limit counters) and finishing courses that have ended.
+sessions, invitations, rate-limit counters), finishing courses that have ended, and
+reminding people of competences that run out.
 
 Every job is idempotent and safe to run from several processes at once. The embedded
 default runs them from a thread in the web process (``HOUSEKEEPING_IN_PROCESS``, on in
@@ -58,12 +59,20 @@ def _finished_courses(session: Session) -> int:
     return finish_past_courses(session)
 
 
+def _competence_reminders(session: Session) -> int:
+    """Reminders before a competence runs out (each sent once, so every round may try)."""
+    from frikomport.competence.reminders import send_expiry_reminders
+
+    return send_expiry_reminders(session)
+
+
 JOBS: dict[str, Callable[[Session], int]] = {
     **{name: _now(rule) for name, rule in retention.RULES.items()},
     "expired login sessions": _login_sessions,
     "expired invitations": _invitations,
     "expired rate-limit counters": _rate_limit_counters,
     "finished courses": _finished_courses,
+    "competence reminders": _competence_reminders,
 }
 
 

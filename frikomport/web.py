@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from frikomport.accounts.cli import users_cli
+    from frikomport.competence.cli import competence_cli
     from frikomport.courses.cli import courses_cli
     from frikomport.demo.cli import demo_cli
     from frikomport.housekeeping import housekeeping_cli
@@ -125,7 +126,8 @@ def register_cli(app: Flask) -> None:
     from frikomport.search.cli import search_cli
 
     for group in (users_cli, demo_cli, outbox_cli, courses_cli, reminders_cli,
-                  registrations_cli, search_cli, housekeeping_cli, privacy_cli):
+                  registrations_cli, search_cli, housekeeping_cli, privacy_cli,
+                  competence_cli):
         app.cli.add_command(group)
 
 

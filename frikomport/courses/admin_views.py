@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from frikomport.competence import catalogue
 from frikomport.courses import attachments, queries, services, vocabulary
 from frikomport.courses.forms import (
     AttachmentForm,
@@ -59,7 +60,20 @@ def _course_form(**kwargs) -> CourseForm:
         vocabulary.list_items(db.session, organisation, ServiceArea), _("– none –"))
     form.location.choices = vocabulary_choices(
         vocabulary.list_items(db.session, organisation, Location), _("– none –"))
+    form.competences.choices = [(competence.id, competence)
+                                for competence in catalogue.usable(db.session, organisation)]
     return form
+
+
+def _create_course(form: CourseForm):
+    course = services.create_course(db.session, current_user, g.organisation, course_data(form))
+    catalogue.set_granted(db.session, current_user, course, form.competences.data or [])
+    return course
+
+
+def _update_course(course, form: CourseForm) -> None:
+    services.update_course(db.session, current_user, course, course_data(form))
+    catalogue.set_granted(db.session, current_user, course, form.competences.data or [])
 
 
 @bp.get("/admin/courses")
@@ -84,8 +98,7 @@ def new_course():
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email
         add_empty_session_rows(form)
-    if form.validate_on_submit() and (created := run_service(form, lambda: services.create_course(
-            db.session, current_user, g.organisation, course_data(form)))):
+    if form.validate_on_submit() and (created := run_service(form, lambda: _create_course(form))):
         flash(_("The draft is saved. Publish it when it is ready."), "success")
         return redirect(url_for(".edit_course", course_id=created.value.id))
     return render_form("course_admin/form.html", form, organisation=g.organisation, course=None)
@@ -97,8 +110,7 @@ def edit_course(course_id: int):
     form = _course_form()
     if request.method == "GET":
         fill_course_form(form, course)
-    if form.validate_on_submit() and run_service(form, lambda: services.update_course(
-        db.session, current_user, course, course_data(form))):
+    if form.validate_on_submit() and run_service(form, lambda: _update_course(course, form)):
         flash(_("The course is saved."), "success")
         return redirect(url_for(".edit_course", course_id=course.id))
     return render_form("course_admin/form.html", form, organisation=g.organisation,

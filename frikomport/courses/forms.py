@@ -10,6 +10,7 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -91,6 +92,12 @@ class CourseForm(Form):
     service_area = SelectField(_l("Service area"), coerce=_optional_id)
     target_group = StringField(_l("Target group"), validators=[Optional(), Length(max=300)])
     instructor = StringField(_l("Instructor"), validators=[Optional(), Length(max=200)])
+    # Choices (id, Competence) are set by the view from the catalogue; the service checks
+    # the ids, so an id that is not the region's or the host's own gets its message.
+    competences = SelectMultipleField(
+        _l("Competences the course gives"), coerce=int, validate_choice=False,
+        description=_l("Each participant marked as attended gets them recorded, valid from "
+                       "the course's last day."))
     location = SelectField(_l("Location"), coerce=_optional_id)
     sessions = RowList(FormField(SessionForm), row_label=_l("Session %(number)d"),
                        label=_l("Sessions"), min_entries=1)
@@ -218,6 +225,7 @@ def fill_course_form(form: CourseForm, course: Course) -> None:
     form.category.data = course.category_id
     form.service_area.data = course.service_area_id
     form.location.data = course.location_id
+    form.competences.data = [grant.competence_id for grant in course.competence_grants]
     form.visibility.data = course.visibility.value
     for name in ("reserved_until", "registration_opens_at", "registration_closes_at",
                  "cancellation_deadline", "free_cancellation_until"):

@@ -198,11 +198,15 @@ def delete_draft(session: Session, actor, course: Course) -> None:
 
 
 def copy_course(session: Session, actor, course: Course) -> Course:
-    """A new draft with the same content, sessions and attachments (no registrations)."""
+    """A new draft with the same content, sessions, attachments and granted competences
+    (no registrations)."""
+    from frikomport.competence.catalogue import copy_grants  # competence imports courses
+
     data = CourseData.from_course(course)
     data.title = _("Copy of %(title)s", title=course.title)[:200]
     copy = create_course(session, actor, course.organisation, data)
     copy_files(session, course, copy)
+    copy_grants(session, actor, course, copy)
     return copy
 
 

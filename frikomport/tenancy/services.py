@@ -18,6 +18,7 @@ from frikomport.errors import DomainError, NotFoundError
 from frikomport.permissions import Permission, ensure
 from frikomport.tenancy.models import Membership, Organisation, Role
 from frikomport.tenancy.scoping import get_scoped, scoped
+from frikomport.units.services import forget_leaderships
 
 MEMBERS_PER_PAGE = 50
 
@@ -157,4 +158,5 @@ def remove_member(session: Session, actor, membership: Membership) -> None:
     _guard_last_admin(session, membership)
     record(session, actor, "membership.removed", membership, organisation,
            user=membership.user.email, role=membership.role.value)
+    forget_leaderships(session, membership)
     session.delete(membership)

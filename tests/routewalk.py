@@ -117,6 +117,7 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
     attended = register(past, users["employee"], RegistrationState.ATTENDED, fee_ore=50_000,
                         fee_kind="host")
     _invoice_and_credit(alfa, users, past, outsider, text)
+    competence = _competence_world(alfa, beta, users, past, attended, text)
     guest = _guest(approval, text, short)
     attachment = attachments.add_attachment(db.session, users["admin"], open_course,
                                             f"{text('program')}.pdf", io.BytesIO(PDF))
@@ -144,7 +145,8 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
                  "attachment_id": attachment.id, "category_id": category.id,
                  "item_id": location.id, "kind": "locations",
                  "membership_id": employee_membership.id, "user_id": users["employee"].id,
-                 "invitation_id": invited_new.id, "chart": "attendance", "table": "all"}
+                 "invitation_id": invited_new.id, "chart": "attendance", "table": "all",
+                 **competence}
     fills = [
         alfa_fill,
         alfa_fill | {"registration_id": waiting.id, "action": "promote"},
@@ -197,6 +199,57 @@ def _invoice_and_credit(alfa, users, past, outsider, text) -> None:
     billing.mark_invoiced(db.session, users["admin"], alfa, group, "F-2026-1")
     credits.waive_fee(db.session, users["admin"], alfa, credited.id, text("Sykdom"), "K-2026-1")
     db.session.commit()
+
+
+def _competence_world(alfa, beta, users, past, attended, text) -> dict[str, object]:
+    """Competence in every state the pages show: a region competence and one of Alfa's
+    own granted by the finished course, the employee's attendance recorded (records and
+    a certificate, as marking attendance makes them), a unit the organiser leads with
+    the employee in it and a requirement, and an external certificate awaiting approval.
+    Returns the fills of their path arguments."""
+    from frikomport.competence.attendance import on_attendance_changed
+    from frikomport.competence.models import (
+        Certificate,
+        Competence,
+        CompetenceRecord,
+        CourseCompetence,
+        RecordSource,
+        RecordStatus,
+        Requirement,
+    )
+    from frikomport.units.models import Unit, UnitLeader
+
+    region = Competence(name=text("HLR"), description=text("Hjerte-lungeredning"),
+                        validity_months=12)
+    own = Competence(organisation_id=alfa.id, name=text("Rutiner"),
+                     description=text("Internt"))
+    betas_own = Competence(organisation_id=beta.id, name=text("Betas"))
+    unit = Unit(organisation_id=alfa.id, name=text("Hjem"))
+    db.session.add_all([region, own, betas_own, unit])
+    db.session.flush()
+    db.session.add_all(CourseCompetence(organisation_id=alfa.id, course_id=past.id,
+                                        competence_id=c.id) for c in (region, own))
+    users["employee"].memberships[0].unit_id = unit.id
+    db.session.add(UnitLeader(organisation_id=alfa.id, unit_id=unit.id,
+                              user_id=users["organiser"].id))
+    requirement = Requirement(organisation_id=alfa.id, unit_id=unit.id,
+                              competence_id=region.id)
+    db.session.add(requirement)
+    db.session.flush()
+    db.session.expire(past, ["competence_grants"])
+    on_attendance_changed(attended, session=db.session)
+    external = CompetenceRecord(
+        user_id=users["employee"].id, competence_id=own.id, source=RecordSource.EXTERNAL,
+        status=RecordStatus.PENDING, valid_from=past.starts_at.date(),
+        title=text("Kurs hos Røde Kors"), issuer=text("Røde Kors"), organisation_id=alfa.id,
+        filename=f"{text('bevis')}.pdf", content_type="application/pdf")
+    db.session.add(external)
+    db.session.commit()
+    certificate = db.session.scalar(select(Certificate).where(
+        Certificate.registration_id == attended.id))
+    return {"competence_id": own.id, "unit_id": unit.id, "requirement_id": requirement.id,
+            "record_id": external.id, "certificate_id": certificate.id,
+            "code": certificate.code}
 
 
 def _guest(course, text, short):

@@ -12,6 +12,18 @@ from frikomport.accounts.models import User
 from frikomport.audit.models import AuditEvent
 from frikomport.billing import fees
 from frikomport.billing.models import InvoiceLine
+from frikomport.competence import external, records
+from frikomport.competence.matrix import unit_matrix
+from frikomport.competence.models import (
+    Certificate,
+    Competence,
+    CompetenceRecord,
+    CourseCompetence,
+    RecordSource,
+    RecordStatus,
+    Requirement,
+)
+from frikomport.competence.records import Standing
 from frikomport.courses.models import Course, CourseState
 from frikomport.db import utcnow
 from frikomport.demo.catalogue import HISTORY_DAYS
@@ -20,6 +32,7 @@ from frikomport.demo.seed import DEMO_PASSWORD, MUNICIPALITIES, seed
 from frikomport.extensions import db
 from frikomport.housekeeping import run_all
 from frikomport.notifications.models import OutboxMessage
+from frikomport.permissions import led_unit_ids
 from frikomport.registrations.models import (
     SEATED_STATES,
     Registration,
@@ -32,6 +45,7 @@ from frikomport.search.models import SearchJob
 from frikomport.search.whoosh_backend import WhooshBackend
 from frikomport.tenancy.models import Membership, Organisation
 from frikomport.timeutil import to_local
+from frikomport.units.models import Unit
 
 State = RegistrationState
 
@@ -58,7 +72,8 @@ def test_seed_loads_the_kongsberg_region_and_prints_accounts(seeded):
 
 def test_seed_is_idempotent(seeded, app):
     models = (Organisation, User, Membership, Course, Registration, RegistrationEvent,
-              InvoiceLine, OutboxMessage, SearchJob, AuditEvent)
+              InvoiceLine, OutboxMessage, SearchJob, AuditEvent, Competence,
+              CourseCompetence, Unit, Requirement, CompetenceRecord, Certificate)
     before = [count(model) for model in models]
     assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
     db.session.expire_all()
@@ -275,3 +290,90 @@ def test_seed_leaves_nothing_for_housekeeping_search_or_outbox(seeded, tmp_path)
     results = backend.search(SearchQuery(text="", viewer=Viewer(True, True), per_page=100,
                                          include_past=True))
     assert {hit.course_id for hit in results.hits} == published and len(published) == 14
+
+
+# Competence ----------------------------------------------------------------------------------
+
+DOMAIN = "demo.frikomport.example.org"
+
+
+def person(email: str) -> User:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def test_history_attendance_gave_the_records_and_certificates_attending_gives(seeded):
+    """What the attendance signal would have made: a certificate per attended
+    registration, and per member a record of each competence the course grants, valid
+    from its last day for the competence's validity; nothing for other outcomes."""
+    _courses, registrations = history()
+    grants = {}
+    for grant in db.session.scalars(select(CourseCompetence)):
+        grants.setdefault(grant.course_id, []).append(grant.competence)
+    certificates = {c.registration_id: c for c in db.session.scalars(select(Certificate))}
+    course_records = {}
+    for record in db.session.scalars(select(CompetenceRecord).where(
+            CompetenceRecord.source == RecordSource.COURSE)):
+        course_records.setdefault(record.registration_id, []).append(record)
+    attended = [r for r in registrations if r.state == State.ATTENDED]
+    assert set(certificates) == {r.id for r in attended}
+    assert set(course_records) == {r.id for r in attended
+                                   if r.user_id and grants.get(r.course_id)}
+    for registration in attended:
+        course, certificate = registration.course, certificates[registration.id]
+        granted = grants.get(course.id, [])
+        assert (certificate.user_id, certificate.name) == (registration.user_id,
+                                                           registration.name)
+        assert certificate.competences == "\n".join(sorted(c.name for c in granted))
+        last_day = records.course_last_day(course)
+        assert certificate.last_day == last_day
+        made = course_records.get(registration.id, [])
+        assert sorted((r.user_id, r.competence_id, r.valid_from, r.valid_until) for r in made) \
+            == sorted((registration.user_id, c.id, last_day,
+                       records.valid_until_for(c, last_day)) for c in granted
+                      if registration.user_id)
+    assert len(course_records) > 300 and any(grants.values())
+
+
+def test_the_home_care_unit_shows_every_standing_to_its_leader(seeded):
+    """Per Bakke (printed, in the README) leads Kongsberg's home care: its matrix has
+    people valid, expiring within 90 days, expired and missing."""
+    leader = person(f"per.bakke@kongsberg.{DOMAIN}")
+    unit = db.session.scalar(select(Unit).where(Unit.name == "Hjemmetjenesten"))
+    assert led_unit_ids(leader) == {unit.id}
+    matrix = unit_matrix(db.session, leader, unit)
+    standings = {cell.standing for row in matrix.rows for cell in row.cells if cell.required}
+    assert standings == set(Standing)
+    names = {row.name for row in matrix.rows}
+    assert {"Ingrid Lie", "Per Bakke"} <= names and len(names) > 4
+
+
+def test_every_organisation_has_units_with_leaders_people_and_requirements(seeded):
+    for organisation in db.session.scalars(select(Organisation)):
+        units = db.session.scalars(select(Unit).where(
+            Unit.organisation_id == organisation.id)).all()
+        assert len(units) >= 3, organisation.slug
+        assert all(unit.leaders for unit in units)
+        placed = db.session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.organisation_id == organisation.id, Membership.unit_id.is_not(None)))
+        assert placed > 10, organisation.slug
+        by_title = db.session.scalar(select(func.count()).select_from(Requirement).where(
+            Requirement.organisation_id == organisation.id, Requirement.job_title != ""))
+        assert by_title > 0, organisation.slug
+    own = db.session.scalars(select(Competence.name).where(
+        Competence.organisation_id.is_not(None))).all()
+    assert len(own) == 2 and db.session.scalar(select(func.count()).select_from(Competence)
+                                                .where(Competence.organisation_id.is_(None))) >= 8
+
+
+def test_certificates_from_elsewhere_await_their_leaders_with_a_pdf(seeded):
+    kongsberg = db.session.scalar(select(Organisation).where(Organisation.slug == "kongsberg"))
+    [waiting] = external.pending(db.session, person(f"per.bakke@kongsberg.{DOMAIN}"),
+                                 kongsberg)
+    assert waiting.record.user.name == "Ingrid Lie" and waiting.unit_name == "Hjemmetjenesten"
+    externals = db.session.scalars(select(CompetenceRecord).where(
+        CompetenceRecord.source == RecordSource.EXTERNAL)).all()
+    assert {r.status for r in externals} == {RecordStatus.PENDING, RecordStatus.APPROVED}
+    assert sum(r.status == RecordStatus.PENDING for r in externals) == 2
+    for record in externals:
+        assert external.stored_path(record).read_bytes().startswith(b"%PDF")
+        assert (record.decided_by_id is not None) == (record.status == RecordStatus.APPROVED)

@@ -6,11 +6,21 @@ import csv
 import io
 import json
 import zipfile
+from datetime import date
 
 import pytest
 
 from frikomport.audit.services import record
 from frikomport.billing.models import InvoiceLine
+from frikomport.competence.models import (
+    Certificate,
+    Competence,
+    CompetenceRecord,
+    CourseInvitation,
+    RecordSource,
+    RecordStatus,
+    ReminderSent,
+)
 from frikomport.extensions import db
 from frikomport.notifications.services import queue_email
 from frikomport.privacy.export import LABELS
@@ -18,6 +28,7 @@ from frikomport.privacy.inventory import NOT_ABOUT_A_PERSON, SOURCES, is_persona
 from frikomport.registrations.models import RegistrationEvent, RegistrationState
 from frikomport.tenancy import invitations
 from frikomport.tenancy.models import Role
+from frikomport.units.models import Unit, UnitLeader
 from tests.factories import CourseFactory, OrganisationFactory, member, register
 
 
@@ -64,8 +75,41 @@ def person(app):
     queue_email(db.session, person.email, "Velkommen", "Hei Petra")
     record(db.session, admin, "registration.changed", registration, other,
            user=person.email)
+    _competence_rows(person, admin, home, course)
     db.session.commit()
     return person
+
+
+def _competence_rows(person, admin, home, course) -> None:
+    """The person's unit and leadership, a record of theirs and one they decided, a
+    certificate, a reminder and course invitations (to them and from them)."""
+    unit = Unit(organisation_id=home.id, name="Hjemmetjenesten")
+    hlr = Competence(name="HLR", validity_months=12)
+    db.session.add_all([unit, hlr])
+    db.session.flush()
+    person.memberships[0].unit_id = unit.id
+    colleague = member(home, name="Kari Kollega")
+    db.session.add_all([
+        UnitLeader(organisation_id=home.id, unit_id=unit.id, user_id=person.id),
+        CompetenceRecord(user_id=person.id, competence_id=hlr.id, source=RecordSource.COURSE,
+                         valid_from=date(2026, 1, 10), valid_until=date(2027, 1, 10),
+                         title="Førstehjelp", issuer="Vertskommune"),
+        CompetenceRecord(user_id=colleague.id, competence_id=hlr.id,
+                         source=RecordSource.EXTERNAL, status=RecordStatus.APPROVED,
+                         valid_from=date(2026, 2, 1), title="HLR-kurs", issuer="Røde Kors",
+                         organisation_id=home.id, decided_by_id=person.id,
+                         decision_note="Godkjent kursbevis"),
+        Certificate(organisation_id=course.organisation_id, user_id=person.id,
+                    code="ABCD-EFGH-JKMN", name=person.name, course_title="Førstehjelp",
+                    host_name="Vertskommune", first_day=date(2026, 1, 10),
+                    last_day=date(2026, 1, 10)),
+        ReminderSent(user_id=person.id, competence_id=hlr.id, valid_until=date(2027, 1, 10),
+                     days=60),
+        CourseInvitation(organisation_id=course.organisation_id, course_id=course.id,
+                         user_id=person.id, sent_by_id=admin.id),
+        CourseInvitation(organisation_id=course.organisation_id, course_id=course.id,
+                         user_id=colleague.id, sent_by_id=person.id),
+    ])
 
 
 def _download(client, path):
@@ -89,6 +133,16 @@ def test_the_export_has_a_row_of_every_kind(client, login, person):
     assert "Hei Petra" in {email["body_text"] for email in sections["emails"]}
     assert any(entry["action"] == "registration.changed" for entry in sections["audit_log"])
     assert "password_hash" not in json.dumps(data) and "token" not in json.dumps(data)
+    assert sections["memberships"][0]["unit"] == "Hjemmetjenesten"
+    assert [(r["competence"], r["valid_until"]) for r in sections["competence_records"]] == [
+        ("HLR", "2027-01-10")]
+    assert [(r["competence"], r["decision_note"]) for r in sections["competence_decisions"]
+            ] == [("HLR", "Godkjent kursbevis")]
+    assert [c["code"] for c in sections["certificates"]] == ["ABCD-EFGH-JKMN"]
+    assert [u["unit"] for u in sections["unit_leaderships"]] == ["Hjemmetjenesten"]
+    assert sorted((i["invited"], i["sent_by"]) for i in sections["course_invitations"]) == [
+        ("Kari Kollega", "Petra Person"), ("Petra Person", "Anders Admin")]
+    assert sections["competence_reminders"][0]["competence"] == "HLR"
 
 
 def test_the_zip_holds_json_a_readable_page_and_csv_per_section(client, login, person):

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from config import load_config
 from frikomport.audit.models import AuditEvent
 from frikomport.billing.models import InvoiceLine
+from frikomport.competence.certificates import new_code
+from frikomport.competence.models import Certificate
 from frikomport.courses.models import CourseState
 from frikomport.db import utcnow
 from frikomport.extensions import db
@@ -21,6 +23,7 @@ from frikomport.privacy.retention import REMOVED, months_before, purge, scrub
 from frikomport.registrations.models import Registration, RegistrationEvent
 from frikomport.registrations.models import RegistrationState as S
 from frikomport.tenancy.models import Role
+from frikomport.timeutil import to_local
 from tests.factories import CourseFactory, OrganisationFactory, member, register
 
 MINUTE = timedelta(minutes=1)
@@ -69,6 +72,18 @@ def _audit(created_at: datetime, organisation, **details) -> AuditEvent:
     db.session.add(event)
     db.session.commit()
     return event
+
+
+def _certificate(course, guest_registration: Registration) -> Certificate:
+    """The course certificate a guest got for attending ``course``."""
+    day = to_local(course.ends_at).date()
+    certificate = Certificate(
+        organisation_id=course.organisation_id, registration_id=guest_registration.id,
+        code=new_code(), name=guest_registration.name, course_title=course.title,
+        host_name=course.organisation.name, first_day=day, last_day=day)
+    db.session.add(certificate)
+    db.session.commit()
+    return certificate
 
 
 def _rows(*models) -> list[tuple]:
@@ -255,11 +270,12 @@ def _everything_past_retention(now: datetime):
     person = member(host, name="Mona Medlem", email="mona@kommune.example.org")
     _history(register(long_ago, person, S.ATTENDED, phone="+47 Mona", comment="Hilsen Mona"),
              organiser, S.ATTENDED, "marked by the organiser")
-    for who, state in (("Anna", S.ATTENDED), ("Bjørn", S.NO_SHOW), ("Cato", S.CANCELLED)):
-        _guest(long_ago, who, state)
+    guests = [_guest(long_ago, who, state) for who, state in (
+        ("Anna", S.ATTENDED), ("Bjørn", S.NO_SHOW), ("Cato", S.CANCELLED))]
+    _certificate(long_ago, guest_registration=guests[0])  # Anna attended
+    _certificate(last_year, guest_registration=_guest(last_year, "Dina"))
     register(long_ago, member(host, name="Per Venter", email="per@kommune.example.org"),
              S.PENDING, comment="Hilsen Per")
-    _guest(last_year, "Dina")
     _guest(upcoming, "Erik", S.PENDING, confirmed=False, created_at=now - timedelta(days=3))
     _guest(upcoming, "Frida", S.CONFIRMED)
     _message(OutboxStatus.SENT, sent_at=now - timedelta(days=31))
@@ -275,7 +291,8 @@ PERSONAL = ("Mona", "mona@", "Anna", "Bjørn", "Cato", "per@", "Venter")
 def test_dry_run_counts_what_purge_does_which_then_has_nothing_left_to_do(app):
     now = utcnow()
     upcoming = _everything_past_retention(now)
-    tables = (Registration, RegistrationEvent, OutboxMessage, OutboxAttachment, AuditEvent)
+    tables = (Registration, RegistrationEvent, OutboxMessage, OutboxAttachment, AuditEvent,
+              Certificate)
     before, statistics = _rows(*tables), _statistics(except_course=upcoming)
 
     planned = purge(db.session, now, dry_run=True)
@@ -284,6 +301,7 @@ def test_dry_run_counts_what_purge_does_which_then_has_nothing_left_to_do(app):
     assert planned == {"unconfirmed guest registrations": 1,
                        "registration comments and phone numbers": 6,
                        "participants of ended courses anonymised": 5,
+                       "guest certificates of anonymised registrations": 1,
                        "outbox messages": 1, "audit-log addresses": 1,
                        "disabled accounts deleted": 0,
                        "invoice lines past the accounting period": 0}
@@ -293,7 +311,7 @@ def test_dry_run_counts_what_purge_does_which_then_has_nothing_left_to_do(app):
     assert set(purge(db.session, now).values()) == {0}
     db.session.commit()
     assert _statistics(except_course=upcoming) == statistics
-    stored = repr(_rows(Registration, RegistrationEvent))
+    stored = repr(_rows(Registration, RegistrationEvent, Certificate))
     assert not [value for value in PERSONAL if value in stored]
     assert "Dina" in stored and "Frida" in stored  # newer than the retention periods
 

@@ -11,6 +11,7 @@ Such a word is a hard-coded text, or a translatable one that was never marked.
 from __future__ import annotations
 
 import re
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -169,7 +170,7 @@ def test_every_e_mail_is_translated(pseudo, template, promoted):
 
 def _e_mail_context(world) -> dict:
     """One context that every e-mail template can be rendered with (the seeded world)."""
-    from frikomport.competence.models import Certificate
+    from frikomport.competence.models import Certificate, Competence, CompetenceRecord
     from frikomport.registrations.models import Registration
     from frikomport.tenancy.models import Role
 
@@ -187,4 +188,10 @@ def _e_mail_context(world) -> dict:
             "certificate": Certificate(
                 name=registration.name, course_title=registration.course.title,
                 host_name=registration.course.organisation.name, code="ABCD-EFGH-JKMN"),
-            "verify_url": "https://kurs.example.org/v", "mine_url": "https://kurs.example.org/m"}
+            "verify_url": "https://kurs.example.org/v", "mine_url": "https://kurs.example.org/m",
+            # competence_record_decided: an external certificate, approved with a note
+            "record": CompetenceRecord(
+                title="Emne", decision_note="Sjukdom", valid_until=date(2030, 1, 1),
+                competence=Competence(name=registration.course.title),
+                user=world.users["employee"], decided_by=world.users["employee"]),
+            "approved": True, "url": "https://kurs.example.org/me/competence"}

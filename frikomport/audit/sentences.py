@@ -61,6 +61,32 @@ SENTENCES: dict[str, Sentence] = {
                                         ("user",), changes="role"),
     "membership.removed": Sentence(_l("%(actor)s removed %(user)s (%(role)s) from the members"),
                                    ("user", "role")),
+    "unit.created": Sentence(_l("%(actor)s created the unit «%(name)s»"), ("name",)),
+    "unit.renamed": Sentence(_l("%(actor)s renamed the unit to «%(name)s»"), ("name",),
+                             changes="name"),
+    "unit.deleted": Sentence(_l("%(actor)s deleted the unit «%(name)s»"), ("name",)),
+    "unit.member_placed": Sentence(_l("%(actor)s placed %(user)s in the unit «%(name)s»"),
+                                   ("user", "name")),
+    "unit.member_removed": Sentence(
+        _l("%(actor)s took %(user)s out of the unit «%(name)s»"), ("user", "name")),
+    "unit.leader_added": Sentence(_l("%(actor)s made %(user)s a leader of the unit «%(name)s»"),
+                                  ("user", "name")),
+    "unit.leader_removed": Sentence(
+        _l("%(actor)s removed %(user)s as a leader of the unit «%(name)s»"), ("user", "name")),
+    "unit.requirement_added": Sentence(
+        _l("%(actor)s added the requirement «%(competence)s» to the unit «%(name)s»"),
+        ("competence", "name")),
+    "unit.requirement_added_for_title": Sentence(
+        _l("%(actor)s added the requirement «%(competence)s» for the job title "
+           "«%(job_title)s» to the unit «%(name)s»"), ("competence", "job_title", "name")),
+    "unit.requirement_removed": Sentence(
+        _l("%(actor)s removed the requirement «%(competence)s» from the unit «%(name)s»"),
+        ("competence", "name")),
+    "unit.requirement_removed_for_title": Sentence(
+        _l("%(actor)s removed the requirement «%(competence)s» for the job title "
+           "«%(job_title)s» from the unit «%(name)s»"), ("competence", "job_title", "name")),
+    "unit.matrix_downloaded": Sentence(
+        _l("%(actor)s downloaded the competence matrix of the unit «%(name)s»"), ("name",)),
     "invitation.sent": Sentence(_l("%(actor)s invited %(email)s as %(role)s"),
                                 ("email", "role")),
     "invitation.withdrawn": Sentence(_l("%(actor)s withdrew the invitation to %(email)s"),
@@ -69,6 +95,9 @@ SENTENCES: dict[str, Sentence] = {
     "course.updated": Sentence(_l("%(actor)s changed the course «%(object)s»"), ("title",)),
     "course.published": Sentence(_l("%(actor)s published the course «%(object)s»")),
     "course.cancelled": Sentence(_l("%(actor)s cancelled the course «%(object)s»")),
+    "course.invited_needing": Sentence(
+        _l("%(actor)s invited %(people)s people who need what the course «%(object)s» "
+           "grants within %(months)s months"), ("title", "people", "months")),
     "course.deleted": Sentence(_l("%(actor)s deleted the draft «%(object)s»"), ("title",)),
     "course.attachment_added": Sentence(
         _l("%(actor)s attached «%(filename)s» to the course «%(object)s»"), ("filename",)),
@@ -78,9 +107,18 @@ SENTENCES: dict[str, Sentence] = {
     "participants.downloaded": Sentence(
         _l("%(actor)s downloaded the participants of the course «%(object)s» as %(format)s"),
         ("course", "format")),
+    "certificate.downloaded": Sentence(
+        _l("%(actor)s downloaded the course certificate of %(participant)s for the course "
+           "«%(course)s»"), ("participant", "course")),
     "user.enabled": Sentence(_l("%(actor)s enabled the account of %(email)s"), ("email",)),
     "user.disabled": Sentence(_l("%(actor)s disabled the account of %(email)s"), ("email",)),
     "user.deleted": Sentence(_l("%(actor)s deleted a user account")),
+    "competence_record.approved": Sentence(
+        _l("%(actor)s approved the certificate of %(user)s for «%(competence)s»"),
+        ("user", "competence")),
+    "competence_record.rejected": Sentence(
+        _l("%(actor)s rejected the certificate of %(user)s for «%(competence)s»"),
+        ("user", "competence")),
     "category.added": Sentence(_l("%(actor)s added the category «%(name)s»"), ("name",)),
     "category.changed": Sentence(_l("%(actor)s changed the category «%(name)s»"), ("name",)),
     "category.deleted": Sentence(_l("%(actor)s deleted the category «%(name)s»"), ("name",)),
@@ -93,6 +131,13 @@ SENTENCES: dict[str, Sentence] = {
     "location.added": Sentence(_l("%(actor)s added the location «%(name)s»"), ("name",)),
     "location.changed": Sentence(_l("%(actor)s changed the location «%(name)s»"), ("name",)),
     "location.deleted": Sentence(_l("%(actor)s deleted the location «%(name)s»"), ("name",)),
+    "competence.created": Sentence(_l("%(actor)s added the competence «%(name)s»"), ("name",)),
+    "competence.updated": Sentence(_l("%(actor)s changed the competence «%(name)s»"),
+                                   ("name",)),
+    "competence.deleted": Sentence(_l("%(actor)s deleted the competence «%(name)s»"),
+                                   ("name",)),
+    "course.competences_changed": Sentence(
+        _l("%(actor)s changed which competences the course «%(object)s» gives"), ("title",)),
 }
 UNKNOWN_ACTION = Sentence(_l("%(actor)s made a change to %(object)s"))
 UNKNOWN_ACTION_WITHOUT_OBJECT = Sentence(_l("%(actor)s made a change"))
@@ -132,6 +177,7 @@ FIELD_LABELS = {
     "number": _l("Invoice number"), "buyer": _l("Buyer"), "lines": _l("Lines"),
     "invoice": _l("Invoice"), "credit_note": _l("Credit note"),
     "participant": _l("Participant"), "amount": _l("Amount"),
+    "validity_months": _l("Valid for (months)"), "competences": _l("Competences"),
 }
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel", "sign-in sheet": _l("sign-in sheet")}
 # Details that hold what organisers wrote (course content): marked as Bokmål on pages

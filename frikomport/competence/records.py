@@ -86,11 +86,11 @@ def holdings(session: Session, user_ids, competence_ids=None) -> dict[tuple[int,
                  .group_by(CompetenceRecord.user_id, CompetenceRecord.competence_id))
     if competence_ids is not None:
         statement = statement.where(CompetenceRecord.competence_id.in_(list(competence_ids)))
-    return {(user_id, competence_id): _as_date(until)
+    return {(user_id, competence_id): as_date(until)
             for user_id, competence_id, until in session.execute(statement)}
 
 
-def _as_date(value) -> date | None:
+def as_date(value) -> date | None:
     """``max(coalesce(date, …))`` comes back as a string from SQLite."""
     if isinstance(value, str):
         value = date.fromisoformat(value)

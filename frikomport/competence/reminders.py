@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from frikomport.accounts.models import User
 from frikomport.competence.demand import held, required, upcoming_courses
 from frikomport.competence.models import Competence, ReminderSent
-from frikomport.competence.records import _as_date, holdings, today
+from frikomport.competence.records import as_date, holdings, today
 from frikomport.db import utcnow
 from frikomport.i18n import recipient_locale
 from frikomport.notifications.rendering import Rendered, queue_deferred, renderer
@@ -57,7 +57,7 @@ def _due(session: Session, on: date, thresholds) -> dict[Key, int]:
         .where(User.is_enabled, holding.c.until >= on, holding.c.until <= last))
     due = {}
     for user_id, competence_id, until in rows:
-        until = _as_date(until)
+        until = as_date(until)
         days = threshold_for((until - on).days, thresholds)
         if days is not None:
             due[(user_id, competence_id, until)] = days
@@ -84,7 +84,7 @@ def _claim(session: Session, due: dict[Key, int], now: datetime) -> list[Key]:
                    ReminderSent.valid_until))
     claimed = []
     for start in range(0, len(rows), 500):
-        claimed += [(u, c, _as_date(until)) for u, c, until
+        claimed += [(u, c, as_date(until)) for u, c, until
                     in session.execute(statement, rows[start:start + 500])]
     return claimed
 

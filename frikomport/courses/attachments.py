@@ -59,6 +59,15 @@ def stored_path(attachment: CourseAttachment) -> Path:
     return storage_dir(attachment.organisation_id) / attachment.stored_name
 
 
+def write_file(folder: Path, data: bytes) -> str:
+    """Store ``data`` in ``folder`` under a new random name, and return the name (never
+    the uploader's: it may hold path tricks, and it must not be guessable)."""
+    stored_name = secrets.token_hex(16)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored_name).write_bytes(data)
+    return stored_name
+
+
 def _content_type(filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in CONTENT_TYPES:
@@ -80,10 +89,7 @@ def add_attachment(session: Session, actor, course: Course, filename: str,
         raise DomainError(_("An attachment can be at most 10 MB."))
     if not data.startswith(MAGIC.get(content_type, ZIP_MAGIC)):
         raise DomainError(_("The file's content does not match its name."))
-    stored_name = secrets.token_hex(16)
-    folder = storage_dir(course.organisation_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored_name).write_bytes(data)
+    stored_name = write_file(storage_dir(course.organisation_id), data)
     attachment = CourseAttachment(organisation_id=course.organisation_id, course=course,
                                   filename=filename[:200] or safe_name,
                                   stored_name=stored_name, content_type=content_type,

@@ -1,6 +1,8 @@
 """Realistic demo data: the Kongsberg region municipalities with people in every role,
 a staff of employees, upcoming courses, and a year of past courses with registrations,
-attendance and invoices (:mod:`frikomport.demo.history`).
+attendance and invoices (:mod:`frikomport.demo.history`); a competence catalogue, units
+with leaders and requirements (:mod:`frikomport.demo.competence`), and the records and
+course certificates the attendance gave (:mod:`frikomport.demo.competence_history`).
 
 Idempotent: running it again adds only what is missing. Every demo account uses the
 same password (printed by ``flask demo seed``); never load this into production.
@@ -18,6 +20,8 @@ from frikomport.accounts.models import User
 from frikomport.accounts.passwords import hash_password
 from frikomport.db import utcnow
 from frikomport.demo.catalogue import HISTORY_DAYS
+from frikomport.demo.competence import seed_competence
+from frikomport.demo.competence_history import seed_competence_history
 from frikomport.demo.courses import seed_courses, seed_registrations
 from frikomport.demo.history import seed_history
 from frikomport.demo.people import email_for, ensure_staff
@@ -107,6 +111,8 @@ def seed(session: Session, now: datetime | None = None) -> list[DemoAccount]:
     seed_courses(session, to_local(now).date(), addresses)
     seed_registrations(session, [a.email for a in accounts if a.role == Role.EMPLOYEE])
     seed_history(session, now)
+    seed_competence(session, organisations)
+    seed_competence_history(session, now)
     return accounts
 
 

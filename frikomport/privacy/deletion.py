@@ -7,6 +7,10 @@ registration of the person is then kept only as anonymised statistics (course,
 employer organisation, state), as the retention rules do after some years. Everything
 else that :mod:`frikomport.privacy.inventory` lists is deleted or cleared, and the
 account itself is deleted last.
+
+Competence goes with the account: records (and the files of uploaded certificates, once
+the deletion is committed), course certificates — so their verification code no longer
+finds them —, expiry reminders, course invitations and unit leaderships.
 """
 
 from __future__ import annotations
@@ -18,17 +22,26 @@ from sqlalchemy.orm import Session
 from frikomport.accounts.models import User
 from frikomport.audit.models import AuditEvent
 from frikomport.audit.services import record
+from frikomport.competence.external import user_folder
+from frikomport.competence.models import (
+    Certificate,
+    CompetenceRecord,
+    CourseInvitation,
+    ReminderSent,
+)
 from frikomport.courses.models import Course
 from frikomport.db import lock_row, utcnow
 from frikomport.errors import DomainError
 from frikomport.notifications.models import OutboxMessage
 from frikomport.permissions import Permission, ensure
 from frikomport.privacy.anonymous import ANONYMOUS, REMOVED, replace_in_strings
-from frikomport.privacy.inventory import persons_registrations
+from frikomport.privacy.files import remove_after_commit
+from frikomport.privacy.inventory import persons_certificates, persons_registrations
 from frikomport.registrations.models import Registration
 from frikomport.registrations.services import cancel_for_leaving
 from frikomport.tenancy.models import Invitation, Organisation, Role
 from frikomport.tenancy.services import admin_count
+from frikomport.units.models import UnitLeader
 
 
 def _refuse_if_last_admin(session: Session, user: User) -> None:
@@ -51,6 +64,20 @@ def _cancel_future_registrations(session: Session, user: User, actor) -> int:
     for registration_id in list(upcoming):
         count += cancel_for_leaving(session, registration_id, actor)
     return count
+
+
+def _delete_competence(session: Session, user: User) -> None:
+    """The person's records and the folder of their uploaded certificates, their course
+    certificates (also those of guest registrations made with their address: run before
+    the registrations lose it), reminders, course invitations and leaderships. Records
+    they decided on for others stay, without them (``ON DELETE SET NULL``)."""
+    remove_after_commit(session, [user_folder(user.id)])
+    for statement in (delete(CompetenceRecord).where(CompetenceRecord.user_id == user.id),
+                      delete(Certificate).where(persons_certificates(user)),
+                      delete(ReminderSent).where(ReminderSent.user_id == user.id),
+                      delete(CourseInvitation).where(CourseInvitation.user_id == user.id),
+                      delete(UnitLeader).where(UnitLeader.user_id == user.id)):
+        session.execute(statement.execution_options(synchronize_session=False))
 
 
 def _anonymise_registrations(session: Session, user: User) -> None:
@@ -94,6 +121,7 @@ def delete_person(session: Session, actor, user: User) -> int:
         ensure(actor, Permission.MANAGE_TENANTS)
     _refuse_if_last_admin(session, user)
     cancelled = _cancel_future_registrations(session, user, actor)
+    _delete_competence(session, user)
     _anonymise_registrations(session, user)
     _clear_the_rest(session, user.email, user.name, user.phone)
     record(session, None if actor is user else actor, "user.deleted", user, None,
@@ -106,8 +134,9 @@ def delete_person(session: Session, actor, user: User) -> int:
 def delete_guest_registration(session: Session, registration_id: int) -> None:
     """A guest (no account) deletes their registration from the link in its e-mails: it
     is cancelled if the course has not ended (the waiting list moves up), then kept only
-    as statistics. The address is cleared from the rest of the portal unless it is also
-    someone's account or another registration still uses it."""
+    as statistics, and its course certificate deleted. The address is cleared from the
+    rest of the portal unless it is also someone's account or another registration still
+    uses it."""
     registration = session.get(Registration, registration_id)
     if registration is None or registration.user_id is not None or not registration.email:
         raise DomainError(_("The link is invalid."))
@@ -115,6 +144,8 @@ def delete_guest_registration(session: Session, registration_id: int) -> None:
     course = registration.course
     if course.ends_at is None or course.ends_at > utcnow():
         cancel_for_leaving(session, registration_id, None)
+    session.execute(delete(Certificate).where(Certificate.registration_id == registration_id)
+                    .execution_options(synchronize_session=False))
     session.execute(update(Registration).where(Registration.id == registration_id)
                     .values(**ANONYMOUS).execution_options(synchronize_session=False))
     still_used = session.scalar(select(Registration.id).where(

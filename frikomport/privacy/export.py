@@ -46,6 +46,14 @@ LABELS = {
     "reference": _l("Reference"), "amount_ore": _l("Amount (øre)"),
     "invoice_number": _l("Invoice or credit note number"), "invoiced_at": _l("Invoiced"),
     "what": _l("What happened"),
+    "unit": _l("Unit"), "competence": _l("Competence"), "source": _l("Source"),
+    "issuer": _l("Issued by"), "valid_from": _l("Valid from"),
+    "valid_until": _l("Valid until"), "decided_at": _l("Decided"),
+    "decision_note": _l("Reason given"), "decided_by": _l("Decided by"),
+    "host_name": _l("Organiser"), "first_day": _l("First day"), "last_day": _l("Last day"),
+    "competences": _l("Competences"), "code": _l("Verification code"),
+    "issued_at": _l("Issued"), "revoked_at": _l("Revoked"),
+    "days": _l("Days before expiry"), "invited": _l("Invited"), "sent_by": _l("Sent by"),
 }
 # The audit log's details are named as on the audit log page.
 LABELS = FIELD_LABELS | LABELS

@@ -15,16 +15,25 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, or_, select
+from sqlalchemy.orm import object_session
 from sqlalchemy.sql import Select
 
 from frikomport.accounts.models import LoginSession, User
 from frikomport.audit.models import AuditEvent
 from frikomport.audit.sentences import describe
 from frikomport.billing.models import InvoiceLine
+from frikomport.competence.models import (
+    Certificate,
+    Competence,
+    CompetenceRecord,
+    CourseInvitation,
+    ReminderSent,
+)
 from frikomport.courses.models import Course
 from frikomport.notifications.models import OutboxMessage
 from frikomport.registrations.models import Registration, RegistrationEvent
 from frikomport.tenancy.models import Invitation, Membership
+from frikomport.units.models import Unit, UnitLeader
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,32 @@ def _your_registrations(user: User):
     return select(Registration.id).where(persons_registrations(user))
 
 
+def persons_certificates(user: User):
+    """The person's course certificates: for their account, or for a registration made
+    as a guest with their address."""
+    return or_(Certificate.user_id == user.id,
+               Certificate.registration_id.in_(_your_registrations(user)))
+
+
+def _unit_name(membership: Membership) -> str:
+    if membership.unit_id is None:
+        return ""
+    return object_session(membership).get(Unit, membership.unit_id).name
+
+
+def _name(user: User | None) -> str:
+    return user.name if user else ""
+
+
+def _course_invitation(invitation: CourseInvitation) -> dict:
+    session = object_session(invitation)
+    course = session.get(Course, invitation.course_id)
+    return {"course": course.title, "host": course.organisation.name,
+            "invited": _name(session.get(User, invitation.user_id)),
+            "sent_by": _name(session.get(User, invitation.sent_by_id)
+                             if invitation.sent_by_id else None)}
+
+
 SOURCES: tuple[Source, ...] = (
     Source("account", _l("Account"), User,
            ("name", "email", "phone", "job_title", "locale", "is_enabled", "is_site_admin",
@@ -59,7 +94,13 @@ SOURCES: tuple[Source, ...] = (
                          "personal_calendar_link": user.calendar_token is not None}),
     Source("memberships", _l("Memberships"), Membership, ("role", "created_at"), ("user_id",),
            lambda user: select(Membership).where(Membership.user_id == user.id),
-           lambda membership: {"organisation": membership.organisation.name}),
+           lambda membership: {"organisation": membership.organisation.name,
+                               "unit": _unit_name(membership)}),
+    Source("unit_leaderships", _l("Units you lead"), UnitLeader, ("created_at",),
+           ("user_id",),
+           lambda user: select(UnitLeader).where(UnitLeader.user_id == user.id),
+           lambda leadership: {"unit": leadership.unit.name,
+                               "organisation": leadership.unit.organisation.name}),
     Source("registrations", _l("Registrations"), Registration,
            ("state", "name", "email", "phone", "employer_name", "comment", "own_reference",
             "fee_ore", "created_at", "email_confirmed_at", "updated_at"),
@@ -102,6 +143,36 @@ SOURCES: tuple[Source, ...] = (
            lambda user: select(InvoiceLine).where(or_(
                InvoiceLine.registration_id.in_(_your_registrations(user)),
                InvoiceLine.invoiced_by_id == user.id)).order_by(InvoiceLine.invoiced_at)),
+    Source("competence_records", _l("Competence records"), CompetenceRecord,
+           ("source", "status", "title", "issuer", "valid_from", "valid_until", "filename",
+            "decided_at", "decision_note", "created_at"), ("user_id",),
+           lambda user: select(CompetenceRecord).where(CompetenceRecord.user_id == user.id)
+           .order_by(CompetenceRecord.valid_from),
+           lambda record: {"competence": record.competence.name,
+                           "decided_by": _name(record.decided_by)}),
+    Source("competence_decisions", _l("Certificates from elsewhere you approved or rejected"),
+           CompetenceRecord, ("status", "title", "decided_at", "decision_note"),
+           ("decided_by_id",),
+           lambda user: select(CompetenceRecord).where(CompetenceRecord.decided_by_id == user.id)
+           .order_by(CompetenceRecord.decided_at),
+           lambda record: {"competence": record.competence.name}),
+    Source("certificates", _l("Course certificates"), Certificate,
+           ("name", "course_title", "host_name", "first_day", "last_day", "competences",
+            "code", "issued_at", "revoked_at"), ("user_id",),
+           lambda user: select(Certificate).where(persons_certificates(user))
+           .order_by(Certificate.issued_at)),
+    Source("competence_reminders", _l("Reminders that a competence expires"), ReminderSent,
+           ("valid_until", "days", "sent_at"), ("user_id",),
+           lambda user: select(ReminderSent).where(ReminderSent.user_id == user.id)
+           .order_by(ReminderSent.sent_at),
+           lambda reminder: {"competence": object_session(reminder).get(
+               Competence, reminder.competence_id).name}),
+    Source("course_invitations", _l("Invitations to courses"), CourseInvitation,
+           ("sent_at",), ("user_id", "sent_by_id"),
+           lambda user: select(CourseInvitation).where(or_(
+               CourseInvitation.user_id == user.id, CourseInvitation.sent_by_id == user.id))
+           .order_by(CourseInvitation.sent_at),
+           _course_invitation),
     Source("login_sessions", _l("Logged-in devices"), LoginSession,
            ("created_at", "expires_at"), ("user_id",),
            lambda user: select(LoginSession).where(LoginSession.user_id == user.id)),

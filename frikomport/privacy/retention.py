@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 from frikomport.accounts.models import User
 from frikomport.audit.models import AuditEvent
 from frikomport.billing.models import InvoiceLine
+from frikomport.competence.models import Certificate
+from frikomport.competence.records import today
 from frikomport.courses.models import Course
 from frikomport.db import utcnow
 from frikomport.errors import DomainError
@@ -106,6 +108,19 @@ def participants(session: Session, now: datetime) -> int:
         for column, value in ANONYMOUS.items()))
     return _execute(session, update(Registration).where(ended, not_yet_anonymous)
                     .values(**ANONYMOUS))
+
+
+def guest_certificates(session: Session, now: datetime) -> int:
+    """A guest's course certificate (no account: ``user_id`` NULL) names them, so it goes
+    when their registration is anonymised (:func:`participants`): its course ended
+    RETENTION_PARTICIPANT_YEARS ago. One without a registration (revoked, or the course
+    deleted) goes by its own copy of the last day. Members' certificates stay with their
+    account, and go when it is deleted."""
+    cutoff = months_before(now, 12 * _setting("RETENTION_PARTICIPANT_YEARS"))
+    ended = select(Registration.id).where(_of_courses_ended_before(cutoff))
+    return _execute(session, delete(Certificate).where(
+        Certificate.user_id.is_(None),
+        or_(Certificate.registration_id.in_(ended), Certificate.last_day < today(cutoff))))
 
 
 def outbox_messages(session: Session, now: datetime) -> int:
@@ -213,6 +228,7 @@ RULES: dict[str, Callable[[Session, datetime], int]] = {
     "unconfirmed guest registrations": unconfirmed_guests,
     "registration comments and phone numbers": comments_and_phones,
     "participants of ended courses anonymised": participants,
+    "guest certificates of anonymised registrations": guest_certificates,
     "outbox messages": outbox_messages,
     "audit-log addresses": audit_addresses,
     "disabled accounts deleted": disabled_accounts,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import DateTime, MetaData, Select, event, func, select, update
+from sqlalchemy import DateTime, Enum, MetaData, Select, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -30,6 +30,13 @@ db = SQLAlchemy(model_class=Base)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def string_enum(cls, name: str, length: int = 12) -> Enum:
+    """A Python enum stored as its values in a VARCHAR with a CHECK constraint (the same
+    on SQLite and PostgreSQL, and a new value needs no ALTER TYPE)."""
+    return Enum(cls, native_enum=False, create_constraint=True, length=length, name=name,
+                values_callable=lambda items: [i.value for i in items])
 
 
 class UTCDateTime(TypeDecorator):

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,14 +26,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frikomport.accounts.models import User
 from frikomport.courses.models import Course
-from frikomport.db import UTCDateTime, db, utcnow
+from frikomport.db import UTCDateTime, db, string_enum, utcnow
 from frikomport.tenancy.models import Organisation
 from frikomport.units.models import Unit
-
-
-def _enum(cls, name: str, length: int = 12):
-    return Enum(cls, native_enum=False, create_constraint=True, length=length, name=name,
-                values_callable=lambda items: [i.value for i in items])
 
 
 class Competence(db.Model):
@@ -119,8 +113,8 @@ class CompetenceRecord(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     competence_id: Mapped[int] = mapped_column(
         ForeignKey("competence.id", ondelete="CASCADE"), index=True)
-    source: Mapped[RecordSource] = mapped_column(_enum(RecordSource, "record_source"))
-    status: Mapped[RecordStatus] = mapped_column(_enum(RecordStatus, "record_status"),
+    source: Mapped[RecordSource] = mapped_column(string_enum(RecordSource, "record_source"))
+    status: Mapped[RecordStatus] = mapped_column(string_enum(RecordStatus, "record_status"),
                                                  default=RecordStatus.APPROVED)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,13 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frikomport.accounts.models import User
-from frikomport.db import UTCDateTime, db, utcnow
+from frikomport.db import UTCDateTime, db, string_enum, utcnow
 from frikomport.tenancy.models import Organisation
-
-
-def _enum(cls, name: str, length: int = 12):
-    return Enum(cls, native_enum=False, create_constraint=True, length=length, name=name,
-                values_callable=lambda items: [i.value for i in items])
 
 
 class Visibility(enum.StrEnum):
@@ -126,9 +120,9 @@ class Course(db.Model):
     reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"),
+    visibility: Mapped[Visibility] = mapped_column(string_enum(Visibility, "visibility"),
                                                    default=Visibility.REGION)
-    state: Mapped[CourseState] = mapped_column(_enum(CourseState, "course_state"),
+    state: Mapped[CourseState] = mapped_column(string_enum(CourseState, "course_state"),
                                                default=CourseState.DRAFT)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     # Denormalised from the sessions so lists can sort and filter without joins.

@@ -26,20 +26,13 @@ from frikomport.registrations.models import RegistrationState as State
 from frikomport.tenancy.models import Role
 from frikomport.timeutil import local_to_utc
 from frikomport.units.models import Unit
+from tests.competence.builders import competence
 from tests.factories import CourseFactory, UserFactory, member, register
 from tests.test_courses import course_form
 from tests.test_query_counts import query_counts
 
 REGION = "/admin/competences"
 OWN = "/o/kongsberg/admin/competences"
-
-
-def _competence(name: str, months: int | None = 12, organisation=None) -> Competence:
-    competence = Competence(name=name, validity_months=months,
-                            organisation_id=organisation.id if organisation else None)
-    db.session.add(competence)
-    db.session.commit()
-    return competence
 
 
 def _names(organisation) -> list[str]:
@@ -84,7 +77,7 @@ def test_site_admin_curates_the_region_catalogue(client, login, site_admin):
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.ORGANISER, Role.EMPLOYEE])
 def test_only_the_site_admin_reaches_the_region_catalogue(client, login, kongsberg, role):
-    hlr = _competence("HLR")
+    hlr = competence("HLR")
     login(member(kongsberg, role))
     assert client.get(REGION).status_code == 404
     assert client.post(REGION, data={"name": "Ny", "validity_months": "1"}).status_code == 404
@@ -101,7 +94,7 @@ def test_only_the_site_admin_reaches_the_region_catalogue(client, login, kongsbe
 
 def test_region_url_with_an_organisations_competence_is_not_found(client, login, kongsberg,
                                                                   site_admin):
-    own = _competence("Eget kurs", organisation=kongsberg)
+    own = competence("Eget kurs", organisation=kongsberg)
     login(site_admin)
     assert client.get(f"{REGION}/{own.id}").status_code == 404
     assert client.get(f"{REGION}/999999").status_code == 404
@@ -110,7 +103,7 @@ def test_region_url_with_an_organisations_competence_is_not_found(client, login,
 # An organisation's own ---------------------------------------------------------------------
 
 def test_organisation_admin_curates_its_own(client, login, kongsberg):
-    _competence("HLR")
+    competence("HLR")
     login(member(kongsberg, Role.ADMIN))
     assert f'href="{OWN}"' in client.get("/o/kongsberg/admin/").text  # back-office menu
     client.post(OWN, data={"name": "Brannvern", "description": "Slokking",
@@ -135,7 +128,7 @@ def test_organisation_admin_curates_its_own(client, login, kongsberg):
 
 
 def test_organisers_employees_and_outsiders_cannot_curate(client, login, kongsberg, notodden):
-    own = _competence("Brannvern", organisation=kongsberg)
+    own = competence("Brannvern", organisation=kongsberg)
     for person, status in ((member(kongsberg, Role.ORGANISER), 403),
                            (member(kongsberg, Role.EMPLOYEE), 403),
                            (member(notodden, Role.ADMIN), 404)):
@@ -154,9 +147,9 @@ def test_organisers_employees_and_outsiders_cannot_curate(client, login, kongsbe
 
 def test_own_competences_are_never_shown_to_other_organisations(client, login, kongsberg,
                                                                 notodden):
-    _competence("HLR")
-    _competence("Kongsbergs hemmelighet", organisation=kongsberg)
-    _competence("Notoddens egen", organisation=notodden)
+    competence("HLR")
+    competence("Kongsbergs hemmelighet", organisation=kongsberg)
+    competence("Notoddens egen", organisation=notodden)
     assert _names(kongsberg) == ["HLR", "Kongsbergs hemmelighet"]
     assert _names(notodden) == ["HLR", "Notoddens egen"]
     login(member(notodden, Role.ADMIN))
@@ -168,8 +161,8 @@ def test_own_competences_are_never_shown_to_other_organisations(client, login, k
 
 def test_names_are_unique_per_scope_and_own_names_may_not_repeat_the_region(
         client, login, kongsberg, notodden, site_admin):
-    _competence("HLR")
-    _competence("Brannvern", organisation=kongsberg)
+    competence("HLR")
+    competence("Brannvern", organisation=kongsberg)
     login(member(kongsberg, Role.ADMIN))
     response = client.post(OWN, data={"name": "hlr", "validity_months": "12"})
     assert response.status_code == 400
@@ -220,9 +213,9 @@ def test_validity_rules_hold_in_the_service(app, kongsberg):
 
 def test_a_competence_people_hold_or_units_require_cannot_be_deleted(client, login,
                                                                        kongsberg):
-    held = _competence("Brannvern", organisation=kongsberg)
-    required = _competence("Smittevern", organisation=kongsberg)
-    granted = _competence("Hygiene", organisation=kongsberg)
+    held = competence("Brannvern", organisation=kongsberg)
+    required = competence("Smittevern", organisation=kongsberg)
+    granted = competence("Hygiene", organisation=kongsberg)
     for _ in range(2):
         db.session.add(CompetenceRecord(user_id=member(kongsberg).id, competence_id=held.id,
                                         source=RecordSource.COURSE,
@@ -261,9 +254,9 @@ def organiser(kongsberg, login):
 
 def test_the_course_form_saves_the_competences_it_grants(client, organiser, kongsberg,
                                                           notodden):
-    hlr = _competence("HLR", 12)
-    own = _competence("Brannvern", None, organisation=kongsberg)
-    foreign = _competence("Notoddens egen", organisation=notodden)
+    hlr = competence("HLR", months=12)
+    own = competence("Brannvern", months=None, organisation=kongsberg)
+    foreign = competence("Notoddens egen", organisation=notodden)
     form_page = client.get("/o/kongsberg/admin/courses/new").text
     assert "Kompetanser kurset gir" in form_page
     assert "HLR (gyldig 12 måneder)" in form_page and "Brannvern (utløper ikke)" in form_page
@@ -292,7 +285,7 @@ def test_the_course_form_saves_the_competences_it_grants(client, organiser, kong
 
 
 def test_a_copied_course_grants_the_same(client, organiser, kongsberg):
-    hlr = _competence("HLR")
+    hlr = competence("HLR")
     course = CourseFactory(organisation=kongsberg)
     catalogue.set_granted(db.session, organiser, course, [hlr.id])
     db.session.commit()
@@ -302,8 +295,8 @@ def test_a_copied_course_grants_the_same(client, organiser, kongsberg):
 
 
 def test_the_course_page_shows_what_the_course_gives(client, kongsberg):
-    hlr = _competence("HLR", 12)
-    taushet = _competence("Taushetsplikt", None, organisation=kongsberg)
+    hlr = competence("HLR", months=12)
+    taushet = competence("Taushetsplikt", months=None, organisation=kongsberg)
     course = CourseFactory(organisation=kongsberg)
     plain = CourseFactory(organisation=kongsberg)
     db.session.add_all(CourseCompetence(organisation_id=kongsberg.id, course_id=course.id,
@@ -319,8 +312,8 @@ def test_attendance_marked_on_the_participants_page_records_the_competence(
         client, organiser, kongsberg):
     """From the catalogue through the course form to the records: the last Oslo day of
     the course plus the validity (a late-evening session still counts on its Oslo day)."""
-    hlr = _competence("HLR", 12)
-    taushet = _competence("Taushetsplikt", None, organisation=kongsberg)
+    hlr = competence("HLR", months=12)
+    taushet = competence("Taushetsplikt", months=None, organisation=kongsberg)
     last_day = date(2026, 1, 31)
     course = CourseFactory(organisation=kongsberg, sessions=[
         (local_to_utc(date(2026, 1, 30), time(9)), local_to_utc(date(2026, 1, 30), time(15))),
@@ -353,8 +346,8 @@ def test_pages_cost_the_same_queries_however_large_the_catalogue(client, login, 
              f"/o/kongsberg/admin/courses/{course.id}/edit", f"/courses/{course.id}"]
 
     def grow(start: int, count: int) -> None:
-        competences = [_competence(f"Regional {n}") for n in range(start, start + count)]
-        competences += [_competence(f"Egen {n}", None, kongsberg)
+        competences = [competence(f"Regional {n}") for n in range(start, start + count)]
+        competences += [competence(f"Egen {n}", months=None, organisation=kongsberg)
                         for n in range(start, start + count)]
         catalogue.set_granted(db.session, admin, course,
                               catalogue.granted_ids(course) + [c.id for c in competences])

@@ -17,15 +17,9 @@ from frikomport.courses.models import CourseState, Visibility
 from frikomport.errors import PermissionDeniedError
 from frikomport.extensions import db
 from frikomport.tenancy.models import Membership, Role
-from tests.competence.demand_helpers import (
-    competence,
-    counted_queries,
-    granting,
-    hold,
-    place,
-    unit,
-)
+from tests.competence.builders import competence, granting, hold, make_unit, place
 from tests.factories import MembershipFactory, UserFactory, in_days, member
+from tests.test_query_counts import counted_queries
 
 TITLES = ["Sykepleier", " sykepleier ", "ØKONOMIRÅDGIVER", "økonomirådgiver", "Lærer", ""]
 REQUIRED_TITLES = ["", "", "Sykepleier", "Økonomirådgiver ", "lærer"]
@@ -42,12 +36,12 @@ def _world(seed: int, organisations):
     for organisation in organisations:
         available = regional + ([own] if organisation is first else [])
         units[organisation.id] = [
-            unit(organisation, f"Enhet {organisation.slug} {n}",
-                 *{(rng.choice(available), rng.choice(REQUIRED_TITLES))
-                   for _ in range(rng.randint(1, 5))})
+            make_unit(organisation, f"Enhet {organisation.slug} {n}",
+                      requires={(rng.choice(available), rng.choice(REQUIRED_TITLES))
+                                for _ in range(rng.randint(1, 5))})
             for n in range(3)]
     # Another organisation's requirement naming the first's own competence counts nowhere.
-    unit(second, f"Lånt {seed}", own)
+    make_unit(second, f"Lånt {seed}", requires=[own])
     on = today()
     offsets = [None, -30, 0, 10, 40, 100, 200, 400, 800]
     for _ in range(40):
@@ -59,8 +53,7 @@ def _world(seed: int, organisations):
         for membership in db.session.scalars(select(Membership).where(
                 Membership.user_id == person.id)):
             if rng.random() < 0.85:
-                place(person, membership.organisation,
-                      rng.choice(units[membership.organisation_id]))
+                place(person, rng.choice(units[membership.organisation_id]))
         for item in [*regional, own]:
             for _ in range(rng.choice([0, 0, 1, 2])):
                 offset = rng.choice(offsets)
@@ -133,14 +126,14 @@ def test_demand_equals_a_brute_force_count(kongsberg, notodden, flesberg, seed):
 
 def test_expiring_and_missing_split_at_today_and_the_horizon(kongsberg):
     first_aid = competence("HLR")
-    ward = unit(kongsberg, "Avdeling 1", first_aid)
+    ward = make_unit(kongsberg, "Avdeling 1", requires=[first_aid])
     on = today()
     people = {}
     for label, until in [("never", "none"), ("expired", on - timedelta(days=1)),
                          ("today", on), ("inside", add_months(on, 6) - timedelta(days=1)),
                          ("horizon", add_months(on, 6)), ("forever", None)]:
         person = member(kongsberg, name=label)
-        place(person, kongsberg, ward)
+        place(person, ward)
         if until != "none":
             hold(person, first_aid, until)
         people[label] = person
@@ -160,9 +153,9 @@ def test_only_organisers_admins_and_the_site_admin_read_the_demand(kongsberg):
 def test_the_page_counts_and_lists_the_courses_the_reader_may_see(
         client, login, kongsberg, notodden):
     first_aid = competence("Førstehjelp")
-    ward = unit(notodden, "Hjemmetjenesten", first_aid)
+    ward = make_unit(notodden, "Hjemmetjenesten", requires=[first_aid])
     for _ in range(3):
-        place(member(notodden), notodden, ward)
+        place(member(notodden), ward)
     granting(kongsberg, first_aid, title="Førstehjelp for alle", capacity=12)
     granting(notodden, first_aid, title="Internt kurs i Notodden",
              visibility=Visibility.INTERNAL)
@@ -198,7 +191,8 @@ def test_employees_are_refused_the_page_and_visitors_asked_to_log_in(client, log
 
 def test_the_number_of_queries_does_not_grow_with_the_people(kongsberg, notodden):
     first_aid, fire = competence("HLR"), competence("Brannvern")
-    wards = [unit(kongsberg, "A", first_aid, fire), unit(notodden, "B", first_aid)]
+    wards = [make_unit(kongsberg, "A", requires=[first_aid, fire]),
+             make_unit(notodden, "B", requires=[first_aid])]
     granting(kongsberg, first_aid)
     reader = member(kongsberg, Role.ORGANISER)
 
@@ -209,9 +203,9 @@ def test_the_number_of_queries_does_not_grow_with_the_people(kongsberg, notodden
             demand_module.demand(db.session, reader, 6)
         return len(statements)
 
-    place(member(kongsberg), kongsberg, wards[0])
+    place(member(kongsberg), wards[0])
     few = queries()
     for n in range(20):
         organisation = (kongsberg, notodden)[n % 2]
-        place(member(organisation), organisation, wards[n % 2])
+        place(member(organisation), wards[n % 2])
     assert queries() == few == 4  # counts, competences, organisations, courses

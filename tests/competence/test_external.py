@@ -22,14 +22,7 @@ from frikomport.competence.external import MAX_FILE_BYTES
 from frikomport.competence.models import CompetenceRecord, RecordSource, RecordStatus
 from frikomport.extensions import db
 from frikomport.tenancy.models import Role
-from tests.competence.mycompetence_helpers import (
-    PDF,
-    competence,
-    png,
-    records_of,
-    unit,
-    upload,
-)
+from tests.competence.builders import PDF, competence, make_unit, png, records_of, upload
 from tests.factories import OrganisationFactory, UserFactory, member
 from tests.helpers import link_in, outbox
 from tests.test_query_counts import counted_queries
@@ -47,7 +40,7 @@ def person(kongsberg):
 
 @pytest.fixture
 def first_aid():
-    return competence("Førstehjelp", 24)
+    return competence("Førstehjelp", months=24)
 
 
 @pytest.fixture
@@ -118,7 +111,7 @@ def test_an_upload_beyond_the_servers_limit_is_413(app_factory, login):
     app = app_factory(MAX_CONTENT_LENGTH=64 * 1024)
     with app.app_context():
         person = member(OrganisationFactory())
-        made = competence("HMS", 12)
+        made = competence("HMS", months=12)
         client = app.test_client()
         login(person, test_client=client)
         response = upload(client, made.id, PDF + b"0" * 100 * 1024)
@@ -146,8 +139,8 @@ def test_bad_fields_are_refused_with_a_message(client, login, person, first_aid,
 
 def test_only_the_regions_and_the_persons_organisations_competences_can_be_chosen(
         client, login, kongsberg, notodden, person):
-    own = competence("Kongsbergs egen", 12, kongsberg)
-    others = competence("Notoddens egen", 12, notodden)
+    own = competence("Kongsbergs egen", months=12, organisation=kongsberg)
+    others = competence("Notoddens egen", months=12, organisation=notodden)
     login(person)
     page = client.get("/me/competence").text
     assert "Kongsbergs egen" in page and "Notoddens egen" not in page
@@ -200,7 +193,7 @@ def test_an_admin_approves_and_the_person_is_told_and_it_counts(
 def test_the_leader_of_the_persons_unit_rejects_with_a_note(
         client, login, kongsberg, person, first_aid, pending):
     leader = member(kongsberg, name="Lena Leder")
-    unit(kongsberg, "Hjemmetjenesten", person, leaders=[leader])
+    make_unit(kongsberg, "Hjemmetjenesten", people=[person], leaders=[leader])
     login(leader)
     assert 'href="/o/kongsberg/admin/competence/approvals"' in client.get("/me/competence").text
     assert "Ingrid Lie" in client.get("/o/kongsberg/admin/competence/approvals").text
@@ -216,8 +209,8 @@ def test_the_leader_of_the_persons_unit_rejects_with_a_note(
 
 def test_the_leader_of_another_unit_is_refused(client, login, kongsberg, person, pending):
     other_leader = member(kongsberg)
-    unit(kongsberg, "Hjemmetjenesten", person)
-    unit(kongsberg, "Skole", leaders=[other_leader])
+    make_unit(kongsberg, "Hjemmetjenesten", people=[person])
+    make_unit(kongsberg, "Skole", leaders=[other_leader])
     login(other_leader)
     page = client.get("/o/kongsberg/admin/competence/approvals")
     assert page.status_code == 200 and "Ingrid Lie" not in page.text
@@ -295,7 +288,7 @@ def _fetch(client, record):
 def test_the_file_is_served_to_the_owner_and_the_deciders_only(
         client, login, kongsberg, notodden, person, pending):
     leader = member(kongsberg)
-    unit(kongsberg, "Hjemmetjenesten", person, leaders=[leader])
+    make_unit(kongsberg, "Hjemmetjenesten", people=[person], leaders=[leader])
     for viewer in (person, member(kongsberg, Role.ADMIN), leader):
         login(viewer)
         response = _fetch(client, pending)
@@ -337,7 +330,7 @@ def test_the_approvals_page_costs_the_same_however_many_wait(client, login, kong
                                                             first_aid):
     leader = member(kongsberg)
     people = [member(kongsberg) for _ in range(20)]
-    unit(kongsberg, "Hjemmetjenesten", *people, leaders=[leader])
+    make_unit(kongsberg, "Hjemmetjenesten", people=people, leaders=[leader])
     login(leader)
 
     def wait(people_waiting) -> int:

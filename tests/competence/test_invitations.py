@@ -17,7 +17,7 @@ from frikomport.extensions import db
 from frikomport.notifications.models import OutboxMessage
 from frikomport.registrations.models import RegistrationState
 from frikomport.tenancy.models import Role
-from tests.competence.demand_helpers import competence, granting, hold, mail_to, place, unit
+from tests.competence.builders import competence, granting, hold, mail_to, make_unit, place
 from tests.factories import in_days, member, register
 
 
@@ -25,8 +25,8 @@ from tests.factories import in_days, member, register
 def world(kongsberg, notodden):
     """Kongsberg's ward and Notodden's home care require first aid; who needs it."""
     first_aid = competence("Førstehjelp", months=24)
-    ward = unit(kongsberg, "Sykehjemmet", first_aid)
-    home_care = unit(notodden, "Hjemmetjenesten", first_aid)
+    ward = make_unit(kongsberg, "Sykehjemmet", requires=[first_aid])
+    home_care = make_unit(notodden, "Hjemmetjenesten", requires=[first_aid])
     people = {}
     for name, organisation, where in [
             ("anna", kongsberg, ward), ("bodil", kongsberg, ward), ("carl", kongsberg, ward),
@@ -35,7 +35,7 @@ def world(kongsberg, notodden):
         people[name] = member(organisation, name=name.title(),
                               email=f"{name}@example.org")
         if where is not None:
-            place(people[name], organisation, where)
+            place(people[name], where)
     hold(people["bodil"], first_aid, None)  # holds it for good
     hold(people["carl"], first_aid, add_months(today(), 3) - timedelta(days=1))
     return first_aid, people

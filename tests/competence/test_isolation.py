@@ -11,7 +11,7 @@ from frikomport.competence.models import Requirement
 from frikomport.extensions import db
 from frikomport.tenancy.models import Role
 from frikomport.units.models import Unit, UnitLeader
-from tests.competence.unit_helpers import (
+from tests.competence.builders import (
     competence,
     lead,
     make_unit,
@@ -31,7 +31,8 @@ def world(kongsberg, notodden):
         worker = member(organisation, name=f"Ansatt i {organisation.name}")
         place(worker, unit)
         lead(member(organisation), unit)
-        requirement = require(unit, competence(f"Rutiner i {organisation.name}", organisation))
+        requirement = require(unit, competence(f"Rutiner i {organisation.name}",
+                                               organisation=organisation))
         units[organisation.slug] = (unit, worker, requirement)
     return units
 

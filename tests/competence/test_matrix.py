@@ -19,7 +19,7 @@ from frikomport.competence.models import RecordStatus
 from frikomport.competence.records import Standing
 from frikomport.extensions import db
 from frikomport.tenancy.models import Role
-from tests.competence.unit_helpers import competence, hold, lead, make_unit, place, require
+from tests.competence.builders import competence, hold, lead, make_unit, place, require
 from tests.factories import member
 from tests.test_query_counts import counted_queries
 

@@ -23,7 +23,7 @@ from frikomport.registrations import services
 from frikomport.templating import date_short
 from frikomport.tenancy.models import Role
 from frikomport.timeutil import local_to_utc
-from tests.competence.mycompetence_helpers import competence, course_record, unit
+from tests.competence.builders import competence, hold, make_unit
 from tests.factories import CourseFactory, MembershipFactory, member, register
 from tests.test_query_counts import counted_queries
 
@@ -54,14 +54,14 @@ def _row(html: str, name: str) -> str:
 
 
 def test_holdings_show_their_standing_in_words_and_date(client, login, person, pinned):
-    valid = competence("HLR", 24)
-    expiring = competence("Brannvern", 12)
-    expired = competence("Hygiene", 12)
-    forever = competence("Taushetsplikt", None)
-    course_record(person, valid, date(2027, 1, 10), date(2029, 1, 10))
-    course_record(person, expiring, date(2026, 8, 1), date(2027, 8, 1))  # 47 days left
-    course_record(person, expired, date(2026, 3, 1), date(2027, 3, 1))
-    course_record(person, forever, date(2020, 5, 5), None)
+    valid = competence("HLR", months=24)
+    expiring = competence("Brannvern", months=12)
+    expired = competence("Hygiene", months=12)
+    forever = competence("Taushetsplikt", months=None)
+    hold(person, valid, date(2029, 1, 10), valid_from=date(2027, 1, 10))
+    hold(person, expiring, date(2027, 8, 1), valid_from=date(2026, 8, 1))  # 47 days left
+    hold(person, expired, date(2027, 3, 1), valid_from=date(2026, 3, 1))
+    hold(person, forever, None, valid_from=date(2020, 5, 5))
     login(person)
     page = client.get("/me/competence")
     assert page.status_code == 200
@@ -74,9 +74,9 @@ def test_holdings_show_their_standing_in_words_and_date(client, login, person, p
 
 def test_a_renewal_shows_the_later_date_and_both_pieces_of_evidence(
         client, login, person, pinned):
-    first_aid = competence("HLR", 12)
-    course_record(person, first_aid, date(2026, 6, 20), date(2027, 6, 20), "HLR 2026")
-    course_record(person, first_aid, date(2027, 5, 2), date(2028, 5, 2), "HLR 2027")
+    first_aid = competence("HLR", months=12)
+    hold(person, first_aid, date(2027, 6, 20), valid_from=date(2026, 6, 20), title="HLR 2026")
+    hold(person, first_aid, date(2028, 5, 2), valid_from=date(2027, 5, 2), title="HLR 2027")
     login(person)
     row = _row(client.get("/me/competence").text, "HLR 2027")
     assert f"Gyldig Gyldig til {_short(date(2028, 5, 2))}" in row
@@ -85,7 +85,7 @@ def test_a_renewal_shows_the_later_date_and_both_pieces_of_evidence(
 
 
 def test_a_course_record_links_to_its_certificate(client, login, kongsberg, person):
-    first_aid = competence("HLR", 12)
+    first_aid = competence("HLR", months=12)
     day = date(2026, 10, 1)
     course = CourseFactory(organisation=kongsberg, title="Livreddende førstehjelp",
                            sessions=[(local_to_utc(day, time(9)), local_to_utc(day, time(15)))])
@@ -110,7 +110,7 @@ def test_external_certificates_show_their_state_and_only_approved_ones_count(
                                ("Varme arbeider", RecordStatus.REJECTED, "Utgått kopi"),
                                ("Kranførerbevis", RecordStatus.APPROVED, "")):
         db.session.add(CompetenceRecord(
-            user_id=person.id, competence_id=competence(name, 60).id,
+            user_id=person.id, competence_id=competence(name, months=60).id,
             source=RecordSource.EXTERNAL, status=status, valid_from=date(2027, 1, 4),
             valid_until=date(2032, 1, 4), title=f"Bevis for {name}", issuer="AKA",
             organisation_id=kongsberg.id, decision_note=note))
@@ -131,20 +131,11 @@ def test_missing_and_expired_requirements_of_the_unit_are_listed(
     held, expired, missing, elsewhere, other_title = (
         competence("HLR"), competence("Hygiene"), competence("Legemiddelhåndtering"),
         competence("Truck"), competence("Kran"))
-    course_record(person, held, date(2027, 1, 1), date(2028, 1, 1))
-    course_record(person, expired, date(2026, 1, 1), date(2027, 1, 1))
-    home_care = unit(kongsberg, "Hjemmetjenesten", person)
-    school = unit(kongsberg, "Skole")
-    db.session.add_all([
-        Requirement(organisation_id=kongsberg.id, unit_id=home_care.id, competence_id=c.id)
-        for c in (held, expired)] + [
-        Requirement(organisation_id=kongsberg.id, unit_id=home_care.id,
-                    competence_id=missing.id, job_title=" sykepleier "),
-        Requirement(organisation_id=kongsberg.id, unit_id=home_care.id,
-                    competence_id=other_title.id, job_title="Kranfører"),
-        Requirement(organisation_id=kongsberg.id, unit_id=school.id,
-                    competence_id=elsewhere.id)])
-    db.session.commit()
+    hold(person, held, date(2028, 1, 1), valid_from=date(2027, 1, 1))
+    hold(person, expired, date(2027, 1, 1), valid_from=date(2026, 1, 1))
+    make_unit(kongsberg, "Hjemmetjenesten", people=[person], requires=[
+        held, expired, (missing, " sykepleier "), (other_title, "Kranfører")])
+    make_unit(kongsberg, "Skole", requires=[elsewhere])
     login(person)
     html = client.get("/me/competence").text
     gaps = html.split('id="gaps"')[1].split("</table>")[0]
@@ -176,7 +167,7 @@ def test_the_menu_leads_there_and_the_page_to_units_and_approvals_for_deciders(
     # An admin in Kongsberg who leads a unit in Notodden: both.
     leader = member(kongsberg, Role.ADMIN)
     MembershipFactory(organisation=notodden, user=leader)
-    unit(notodden, "Barnehage", leaders=[leader])
+    make_unit(notodden, "Barnehage", leaders=[leader])
     login(leader)
     html = client.get("/me/competence").text
     for name, slug in (("Kongsberg kommune", "kongsberg"), ("Notodden kommune", "notodden")):
@@ -187,7 +178,7 @@ def test_the_menu_leads_there_and_the_page_to_units_and_approvals_for_deciders(
 def test_the_menu_does_not_look_up_leaderships(client, login, kongsberg, person):
     """The menu on every page names "My competence" without asking who leads what; the
     page itself does."""
-    unit(kongsberg, "Barnehage", leaders=[person])
+    make_unit(kongsberg, "Barnehage", leaders=[person])
     login(person)
     with counted_queries() as statements:
         client.get("/courses/")
@@ -200,13 +191,13 @@ def test_the_menu_does_not_look_up_leaderships(client, login, kongsberg, person)
 
 def test_the_page_costs_the_same_however_much_a_person_holds(client, login, kongsberg,
                                                             person):
-    unit(kongsberg, "Hjemmetjenesten", person)
+    make_unit(kongsberg, "Hjemmetjenesten", people=[person])
     login(person)
 
     def add(count: int) -> int:
         for number in range(count):
             made = competence(f"Kompetanse {count}-{number}")
-            course_record(person, made, date(2026, 1, 1), date(2027, 1, 1))
+            hold(person, made, date(2027, 1, 1), valid_from=date(2026, 1, 1))
             db.session.add(CompetenceRecord(
                 user_id=person.id, competence_id=made.id, source=RecordSource.EXTERNAL,
                 status=RecordStatus.PENDING, valid_from=date(2026, 1, 1),

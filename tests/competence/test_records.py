@@ -11,7 +11,6 @@ from sqlalchemy import select
 from frikomport.competence import records
 from frikomport.competence.models import (
     Certificate,
-    Competence,
     CompetenceRecord,
     CourseCompetence,
     RecordSource,
@@ -24,15 +23,8 @@ from frikomport.registrations.models import Registration
 from frikomport.registrations.models import RegistrationState as State
 from frikomport.tenancy.models import Role
 from frikomport.timeutil import local_to_utc
+from tests.competence.builders import competence
 from tests.factories import CourseFactory, member, register
-
-
-def _competence(name: str, months: int | None, organisation=None) -> Competence:
-    competence = Competence(name=name, validity_months=months,
-                            organisation_id=organisation.id if organisation else None)
-    db.session.add(competence)
-    db.session.commit()
-    return competence
 
 
 def _course_on(organisation, day: date, *competences, hours=(9, 15)):
@@ -65,8 +57,8 @@ def organiser(kongsberg):
 
 
 def test_attending_records_each_granted_competence_from_the_last_day(kongsberg, organiser):
-    first_aid = _competence("HLR", 12)
-    secrecy = _competence("Taushetsplikt", None)
+    first_aid = competence("HLR", months=12)
+    secrecy = competence("Taushetsplikt", months=None)
     # Two days, the last ending at 23:30 Oslo time on 31 March: that is 1 April in UTC
     # (summer time), but the record counts from the Oslo day, 31 March.
     course = CourseFactory(organisation=kongsberg, sessions=[
@@ -104,7 +96,7 @@ def test_a_course_granting_nothing_records_nothing_but_still_certifies(kongsberg
 
 def test_renewal_extends_the_holding_and_an_older_course_does_not_shorten_it(
         kongsberg, organiser):
-    first_aid = _competence("HLR", 12)
+    first_aid = competence("HLR", months=12)
     person = member(kongsberg)
     _attend(organiser, kongsberg, _course_on(kongsberg, date(2026, 1, 10), first_aid), person)
     _attend(organiser, kongsberg, _course_on(kongsberg, date(2026, 12, 20), first_aid), person)
@@ -116,7 +108,7 @@ def test_renewal_extends_the_holding_and_an_older_course_does_not_shorten_it(
 
 def test_taking_attendance_back_withdraws_records_and_revokes_the_certificate(
         kongsberg, organiser):
-    first_aid = _competence("HLR", 24)
+    first_aid = competence("HLR", months=24)
     person = member(kongsberg)
     course = _course_on(kongsberg, date(2026, 2, 28), first_aid)
     registration = _attend(organiser, kongsberg, course, person)
@@ -139,7 +131,7 @@ def test_taking_attendance_back_withdraws_records_and_revokes_the_certificate(
 
 
 def test_guests_get_a_certificate_but_hold_nothing(kongsberg, organiser):
-    first_aid = _competence("HLR", 12)
+    first_aid = competence("HLR", months=12)
     course = _course_on(kongsberg, date(2027, 1, 5), first_aid)
     guest = Registration(organisation_id=kongsberg.id, course=course, name="Gunn Gjest",
                          email="gunn@example.org", state=State.CONFIRMED,
@@ -156,7 +148,7 @@ def test_guests_get_a_certificate_but_hold_nothing(kongsberg, organiser):
 
 
 def test_pending_and_rejected_records_do_not_count(kongsberg):
-    first_aid = _competence("HLR", 12)
+    first_aid = competence("HLR", months=12)
     person = member(kongsberg)
     for status in (RecordStatus.PENDING, RecordStatus.REJECTED):
         db.session.add(CompetenceRecord(

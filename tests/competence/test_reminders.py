@@ -17,7 +17,7 @@ from frikomport.db import utcnow
 from frikomport.extensions import db
 from frikomport.housekeeping import run_all
 from frikomport.tenancy.models import Role
-from tests.competence.demand_helpers import competence, granting, hold, mail_to, place, unit
+from tests.competence.builders import competence, granting, hold, mail_to, make_unit, place
 from tests.factories import member
 
 
@@ -40,7 +40,7 @@ def first_aid(app):
 @pytest.fixture
 def ward(kongsberg, first_aid):
     leader = member(kongsberg, name="Lena Leder", email="lena@example.org")
-    return unit(kongsberg, "Sykehjemmet", first_aid, leaders=[leader])
+    return make_unit(kongsberg, "Sykehjemmet", requires=[first_aid], leaders=[leader])
 
 
 def test_the_nearest_threshold_is_sent_once(kongsberg, first_aid):
@@ -100,7 +100,7 @@ def test_the_leader_gets_one_list_of_people_whose_required_competence_runs_out(
     bodil = member(kongsberg, name="Bodil Berg")
     outsider = member(kongsberg, name="Ola Utenfor")  # in no unit
     for person in (anna, bodil):
-        place(person, kongsberg, ward)
+        place(person, ward)
     hold(anna, first_aid, today() + timedelta(days=20))
     hold(bodil, fire, today() + timedelta(days=20))
     hold(outsider, first_aid, today() + timedelta(days=20))

@@ -14,7 +14,7 @@ from frikomport.extensions import db
 from frikomport.tenancy.models import Role
 from frikomport.units import services
 from frikomport.units.models import Unit, UnitLeader
-from tests.competence.unit_helpers import (
+from tests.competence.builders import (
     competence,
     lead,
     make_unit,
@@ -198,7 +198,7 @@ def test_an_admin_requires_competences_of_everyone_or_of_a_job_title(client, log
                                                                      kongsberg):
     login(member(kongsberg, Role.ADMIN))
     unit = make_unit(kongsberg, "Sykehjemmet")
-    hlr, own = competence("HLR"), competence("Våre rutiner", kongsberg)
+    hlr, own = competence("HLR"), competence("Våre rutiner", organisation=kongsberg)
     path = f"{UNITS}/{unit.id}/requirements"
     assert client.post(path, data={"competence": hlr.id}).status_code == 302
     assert client.post(path, data={"competence": own.id,
@@ -227,7 +227,7 @@ def test_a_requirement_uses_the_regions_or_the_own_competences_only(client, logi
     admin = member(kongsberg, Role.ADMIN)
     login(admin)
     unit = make_unit(kongsberg, "Skolen")
-    theirs = competence("Notoddens rutiner", notodden)
+    theirs = competence("Notoddens rutiner", organisation=notodden)
     page = client.get(f"{UNITS}/{unit.id}").text
     assert "Notoddens rutiner" not in page
     response = client.post(f"{UNITS}/{unit.id}/requirements", data={"competence": theirs.id})

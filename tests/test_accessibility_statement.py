@@ -7,7 +7,8 @@ Texts are checked in English (msgids), so that the tests do not depend on transl
 import pytest
 
 from config import ConfigError, load_config
-from tests.routewalk import get_paths, role_clients, seed_world
+from tests.routewalk import get_paths
+from tests.seeded_world import role_clients, seed_world
 
 STATEMENT_LINK = 'href="/accessibility"'
 NOT_FILLED_IN = "Not filled in yet by the operator of this portal."

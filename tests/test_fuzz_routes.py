@@ -40,17 +40,8 @@ from frikomport.notifications.transports import build_mime
 from tests.conftest import _wipe, make_app
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import write_deferred
-from tests.routewalk import (
-    ROLES,
-    build_path,
-    discover,
-    fills_for,
-    newcomer_client,
-    role_clients,
-    routes,
-    rule_for,
-    seed_world,
-)
+from tests.routewalk import build_path, discover, fills_for, routes, rule_for
+from tests.seeded_world import ROLES, newcomer_client, role_clients, seed_world
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 LONG = "x" * 100_000

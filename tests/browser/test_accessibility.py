@@ -16,7 +16,8 @@ import pytest
 from tests.browser.accessibility import SIZES, check_page, report
 from tests.browser.conftest import migrated_app, serving
 from tests.factories import DEFAULT_PASSWORD
-from tests.routewalk import ROLES, Discovery, get_paths, routes, seed_world
+from tests.routewalk import Discovery, get_paths, routes
+from tests.seeded_world import ROLES, seed_world
 
 # Feeds, exports, JSON and files are not pages; a probe tells them apart by content type.
 HTML = "text/html"

@@ -1,7 +1,7 @@
 """Stored and echoed text is never rendered as markup (cross-site scripting).
 
 A world is seeded with an XSS payload in every text the portal stores (``conftest.py``):
-through the factories (:func:`tests.routewalk.seed_world`) and through the portal's own
+through the factories (:func:`tests.seeded_world.seed_world`) and through the portal's own
 forms, so that form filters, audit details, flash messages, the outbox and e-mails carry it
 too (course form with a hostile Markdown description, vocabulary, organisation settings,
 invitations, sign-up, profile, guest registration, organiser message, cancel reason).

@@ -1,4 +1,4 @@
-"""The seeded world every module of the package checks: :func:`tests.routewalk.seed_world`
+"""The seeded world every module of the package checks: :func:`tests.seeded_world.seed_world`
 (the factories) with the payload in every text, and then the portal's own forms, so that
 form filters, audit details, flash messages, the outbox and e-mails carry it too."""
 
@@ -29,7 +29,7 @@ from frikomport.timeutil import to_local
 from tests.conftest import _wipe, make_app
 from tests.factories import DEFAULT_PASSWORD, CourseFactory, in_days, register
 from tests.helpers import link_in, outbox, write_deferred
-from tests.routewalk import PDF, log_in, role_clients, seed_world
+from tests.seeded_world import PDF, log_in, role_clients, seed_world
 from tests.xss.checks import MARKDOWN, PAYLOAD, SHORT_PAYLOAD, URL_PAYLOAD
 
 # The seeded world --------------------------------------------------------------------------

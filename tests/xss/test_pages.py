@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 
-from tests.routewalk import ROLES, build_path, fills_for, routes, rule_for
+from tests.routewalk import build_path, fills_for, routes, rule_for
+from tests.seeded_world import ROLES
 from tests.xss.checks import (
     ESCAPED,
     ESCAPED_TAG,

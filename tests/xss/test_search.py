@@ -13,7 +13,7 @@ from flask import template_rendered
 from frikomport.extensions import db
 from frikomport.search import indexer, service
 from tests.conftest import make_app
-from tests.routewalk import ROLES, role_clients
+from tests.seeded_world import ROLES, role_clients
 from tests.xss.checks import ESCAPED, ESCAPED_TAG, PAYLOAD, markup_problems
 
 SEARCH_QUERIES = ("kurset", "XSS1", PAYLOAD)

@@ -2,10 +2,13 @@
 elsewhere (a PDF, PNG or JPEG file), and it counts once their organisation approves it.
 
 The record is made *pending* and belongs, for the decision, to the person's employer
-(``User.employer``): its admins, and the leader of the person's unit there, approve or
-reject it (:func:`frikomport.permissions.can_decide_record`); nobody decides on their
-own. The person is told the decision by e-mail. The file is the person's: it is shown
-to them and to those who decide, and the person may delete their record at any time.
+(``User.employer``) while they are a member there (:func:`deciding_organisation`): its
+admins, and the leader of the person's unit there, approve or reject it
+(:func:`frikomport.permissions.can_decide_record`); nobody decides on their own. Only
+while the person is a member: someone who has left is no longer the organisation's
+business, so it no longer lists, opens or decides their records. The person is told the
+decision by e-mail. The file is the person's: it is shown to them and to those who
+decide, and the person may delete their record at any time.
 
 Files are checked by their content, not their name alone (the first bytes, and for
 images that Pillow can read them), and stored under the data directory in a folder per
@@ -22,11 +25,11 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, joinedload
 
 from frikomport.audit import services as audit
-from frikomport.competence import records
+from frikomport.competence import catalogue, records
 from frikomport.competence.models import (
     Competence,
     CompetenceRecord,
@@ -47,7 +50,7 @@ from frikomport.permissions import (
     led_unit_ids,
     role_in,
 )
-from frikomport.privacy.files import remove_after_commit
+from frikomport.privacy.files import remove_after_commit, remove_if_rolled_back
 from frikomport.tenancy.models import Membership, Organisation
 from frikomport.tenancy.scoping import get_organisation_by_id, get_scoped
 from frikomport.units.models import Unit
@@ -76,47 +79,63 @@ def stored_path(record: CompetenceRecord) -> Path:
 @dataclass(frozen=True)
 class Upload:
     """What the person sends: the competence, what the certificate is called and who
-    issued it, the day it was achieved (valid from), and the file."""
+    issued it, the day it was achieved (valid from), and the file's bytes (read once by
+    the view, at most MAX_FILE_BYTES + 1 of them: the service may run twice when its
+    commit loses a lock race, and a stream can be read only once)."""
 
     competence_id: int
     title: str
     issuer: str
     achieved_on: date
     filename: str
-    stream: object  # read with .read(n)
+    data: bytes
+
+
+def deciding_organisation(person) -> Organisation | None:
+    """The organisation that decides a person's new certificate: their employer if they
+    are still a member there (a home organisation left before it was moved on is not),
+    else the one they joined first; None for someone in no organisation."""
+    employer = person.employer
+    if employer is not None and person.role_in(employer.id) is not None:
+        return employer
+    memberships = sorted(person.memberships, key=lambda membership: membership.id)
+    return memberships[0].organisation if memberships else None
 
 
 def competence_choices(session: Session, person) -> list[Competence]:
-    """What a person may document: the region's catalogue and their organisations' own."""
-    organisation_ids = [m.organisation_id for m in person.memberships]
-    return list(session.scalars(
-        select(Competence)
-        .where(or_(Competence.organisation_id.is_(None),
-                   Competence.organisation_id.in_(organisation_ids)))
-        .order_by(Competence.name, Competence.id)))
+    """What a person may document: what the deciding organisation uses (the region's
+    catalogue and its own), never another organisation's own, which it could not judge."""
+    organisation = deciding_organisation(person)
+    return catalogue.usable(session, organisation) if organisation is not None else []
 
 
 def add_external(session: Session, actor, upload: Upload) -> CompetenceRecord:
-    """A pending record with the checked file, to be decided by the person's employer."""
-    employer = actor.employer
-    if employer is None:
+    """A pending record with the checked file, to be decided by the person's organisation.
+
+    The file is removed again if the transaction is rolled back (a refused commit, or
+    a lost race that run_service retries), so no file is left without its row."""
+    organisation = deciding_organisation(actor)
+    if organisation is None:
         raise DomainError(_("Only members of an organisation can add certificates: the "
                             "organisation approves them."))
     competence = next((c for c in competence_choices(session, actor)
                        if c.id == upload.competence_id), None)
     if competence is None:
-        raise DomainError(_("Choose a competence from the list."))
+        raise DomainError(_("Choose a competence from the list: %(name)s approves "
+                            "certificates for the region's competences and its own.",
+                            name=organisation.name))
     if upload.achieved_on > records.today():
         raise DomainError(_("The date achieved cannot be in the future."))
     filename = _display_name(upload.filename)
-    content_type, data = _checked_file(filename, upload.stream)
+    content_type = _checked_file(filename, upload.data)
     record = CompetenceRecord(
         user_id=actor.id, competence_id=competence.id, source=RecordSource.EXTERNAL,
         status=RecordStatus.PENDING, valid_from=upload.achieved_on,
         valid_until=records.valid_until_for(competence, upload.achieved_on),
         title=single_line(upload.title)[:200], issuer=single_line(upload.issuer)[:200],
-        organisation_id=employer.id, filename=filename, content_type=content_type,
-        stored_name=write_file(user_folder(actor.id), data))
+        organisation_id=organisation.id, filename=filename, content_type=content_type,
+        stored_name=write_file(user_folder(actor.id), upload.data))
+    remove_if_rolled_back(session, [stored_path(record)])
     session.add(record)
     session.flush()
     return record
@@ -138,20 +157,19 @@ def _display_name(raw: str) -> str:
     return single_line(raw or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[-200:]
 
 
-def _checked_file(filename: str, stream) -> tuple[str, bytes]:
-    """(content type, bytes) of an acceptable file; refuses anything else with a message."""
+def _checked_file(filename: str, data: bytes) -> str:
+    """The content type of an acceptable file; refuses anything else with a message."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     content_type = FILE_TYPES.get(extension)
     if content_type is None:
         raise DomainError(_("Upload the certificate as a PDF, PNG or JPEG file."))
-    data = stream.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise DomainError(_("The file is too large: a certificate can be at most 5 MB."))
     if not data.startswith(MAGIC[content_type]):
         raise DomainError(_("The file's content does not match its name."))
     if content_type in IMAGE_FORMATS:
         _check_image(data, IMAGE_FORMATS[content_type])
-    return content_type, data
+    return content_type
 
 
 def _check_image(data: bytes, expected_format: str) -> None:
@@ -171,9 +189,10 @@ def _check_image(data: bytes, expected_format: str) -> None:
 
 # Who decides, and the decision --------------------------------------------------------
 
-def person_unit_id(session: Session, record: CompetenceRecord) -> int | None:
-    """The person's unit in the organisation that decides their record."""
-    return session.scalar(select(Membership.unit_id).where(
+def owner_membership(session: Session, record: CompetenceRecord) -> Membership | None:
+    """The person's membership of the organisation that decides their record (which
+    says their unit there); None once they have left it."""
+    return session.scalar(select(Membership).where(
         Membership.user_id == record.user_id,
         Membership.organisation_id == record.organisation_id))
 
@@ -181,8 +200,12 @@ def person_unit_id(session: Session, record: CompetenceRecord) -> int | None:
 def ensure_may_decide(session: Session, actor, organisation: Organisation,
                       record: CompetenceRecord) -> None:
     """Admins and the person's unit leader may; other members are refused (403), and
-    everyone else is told the record does not exist (404)."""
-    if can_decide_record(actor, organisation, person_unit_id(session, record)):
+    everyone else is told the record does not exist (404). So is everyone when the
+    person is no longer a member of the organisation: it is not theirs to handle."""
+    membership = owner_membership(session, record)
+    if membership is None:
+        raise NotFoundError()
+    if can_decide_record(actor, organisation, membership.unit_id):
         return
     if role_in(actor, organisation) is not None:
         raise PermissionDeniedError()
@@ -215,13 +238,13 @@ class Pending:
 
 def pending(session: Session, actor, organisation: Organisation) -> list[Pending]:
     """Pending certificates the actor decides, oldest first (at most PENDING_SHOWN + 1,
-    so the page can say there are more): all of the organisation for admins, those of
-    the people in their units for leaders; never the actor's own."""
+    so the page can say there are more): all of the organisation's current members for
+    admins, those of the people in their units for leaders; never the actor's own."""
     ensure_may_list(actor, organisation)
     statement = (
         select(CompetenceRecord, Unit.name)
-        .outerjoin(Membership, and_(Membership.user_id == CompetenceRecord.user_id,
-                                    Membership.organisation_id == organisation.id))
+        .join(Membership, and_(Membership.user_id == CompetenceRecord.user_id,
+                               Membership.organisation_id == organisation.id))
         .outerjoin(Unit, Unit.id == Membership.unit_id)
         .where(CompetenceRecord.organisation_id == organisation.id,
                CompetenceRecord.source == RecordSource.EXTERNAL,

@@ -30,7 +30,7 @@ def _upload_form(**kwargs) -> ExternalCertificateForm:
 def _overview_page(form: ExternalCertificateForm):
     return render_form("competence/me.html", form, action_form=Form(),
                        overview=mine.overview(db.session, current_user),
-                       can_upload=current_user.employer is not None,
+                       can_upload=external.deciding_organisation(current_user) is not None,
                        deciding=external.deciding_organisations(current_user))
 
 
@@ -40,15 +40,23 @@ def overview():
     return _overview_page(_upload_form())
 
 
+def _upload_of(form: ExternalCertificateForm) -> external.Upload:
+    """The form's upload with the file read here, once: run_service may run the service
+    twice (a lost lock race), and the stream would be empty the second time. One byte
+    more than allowed is read so that the service can tell a file is too large."""
+    return external.Upload(
+        competence_id=form.competence.data, title=form.title.data, issuer=form.issuer.data,
+        achieved_on=form.achieved_on.data, filename=form.file.data.filename or "",
+        data=form.file.data.stream.read(external.MAX_FILE_BYTES + 1))
+
+
 @bp.post("/me/competence/external")
 @login_required
 def upload():
     form = _upload_form()
-    if form.validate_on_submit() and run_service(form, lambda: external.add_external(
-            db.session, current_user, external.Upload(
-                competence_id=form.competence.data, title=form.title.data,
-                issuer=form.issuer.data, achieved_on=form.achieved_on.data,
-                filename=form.file.data.filename or "", stream=form.file.data.stream))):
+    sent = _upload_of(form) if form.validate_on_submit() else None
+    if sent is not None and run_service(
+            form, lambda: external.add_external(db.session, current_user, sent)):
         flash(_("The certificate is added. It counts when your organisation has "
                 "approved it."), "success")
         return redirect(url_for(".overview"))

@@ -159,4 +159,22 @@ def remove_member(session: Session, actor, membership: Membership) -> None:
     record(session, actor, "membership.removed", membership, organisation,
            user=membership.user.email, role=membership.role.value)
     forget_leaderships(session, membership)
+    _move_home(session, membership)
     session.delete(membership)
+
+
+def _move_home(session: Session, leaving: Membership) -> None:
+    """The home organisation is the person's employer: it sets their fee, is billed for
+    them and decides their external certificates. One they leave cannot stay it, so it
+    moves to the organisation they joined first of those they remain in, or to none
+    (registrations already made keep the employer they were billed to; accepting an
+    invitation later sets a new home)."""
+    person = leaving.user
+    if person.home_organisation_id != leaving.organisation_id:
+        return
+    remaining = session.scalar(
+        select(Membership.organisation_id)
+        .where(Membership.user_id == person.id, Membership.id != leaving.id)
+        .order_by(Membership.id).limit(1))
+    person.home_organisation = (session.get(Organisation, remaining)
+                                if remaining is not None else None)

@@ -5,6 +5,7 @@ download the file."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -14,16 +15,28 @@ from flask import current_app
 from flask_babel import force_locale
 from PIL import Image
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from frikomport import viewhelpers
 from frikomport.audit.models import AuditEvent
 from frikomport.audit.sentences import describe, object_names
-from frikomport.competence import records
+from frikomport.competence import external, records
 from frikomport.competence.external import MAX_FILE_BYTES
 from frikomport.competence.models import CompetenceRecord, RecordSource, RecordStatus
+from frikomport.errors import DomainError
 from frikomport.extensions import db
 from frikomport.tenancy.models import Role
-from tests.competence.builders import PDF, competence, make_unit, png, records_of, upload
-from tests.factories import OrganisationFactory, UserFactory, member
+from tests.competence.builders import (
+    PDF,
+    competence,
+    make_unit,
+    membership_of,
+    png,
+    records_of,
+    upload,
+)
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, member
 from tests.helpers import link_in, outbox
 from tests.test_query_counts import counted_queries
 
@@ -147,6 +160,66 @@ def test_only_the_regions_and_the_persons_organisations_competences_can_be_chose
     assert upload(client, others.id).status_code == 400
     assert upload(client, own.id).status_code == 302
     assert [r.competence_id for r in records_of(person)] == [own.id]
+
+
+def test_a_person_in_two_organisations_chooses_from_the_deciding_ones_only(
+        client, login, kongsberg, notodden, person, first_aid):
+    """Kongsberg decides Ingrid's certificates, so Notodden's own competences are not
+    offered, and the service refuses them even when the form is bypassed."""
+    MembershipFactory(organisation=notodden, user=person)
+    own = competence("Kongsbergs egen", months=12, organisation=kongsberg)
+    others = competence("Notoddens egen", months=12, organisation=notodden)
+    db.session.refresh(person)
+    assert [c.id for c in external.competence_choices(db.session, person)] == [
+        first_aid.id, own.id]
+    with force_locale("en"), pytest.raises(DomainError, match=(
+            "from the list: Kongsberg kommune approves certificates for the region's")):
+        external.add_external(db.session, person, _upload_of(others))
+    db.session.rollback()
+    login(person)
+    page = client.get("/me/competence").text
+    assert "Kongsbergs egen" in page and "Notoddens egen" not in page
+    assert upload(client, others.id).status_code == 400
+    assert records_of(person) == [] and _files_of(person) == []
+
+
+def _upload_of(chosen, data: bytes = PDF) -> external.Upload:
+    return external.Upload(competence_id=chosen.id, title="Bevis", issuer="Røde Kors",
+                           achieved_on=date(2026, 3, 1), filename="bevis.pdf", data=data)
+
+
+def test_an_upload_retried_after_a_lost_lock_race_keeps_one_file(
+        client, login, monkeypatch, person, first_aid):
+    """run_service runs the upload again when the commit loses a lock race: the second
+    attempt has the same bytes, and the first attempt's file goes with its rollback."""
+    commit, lost = Session.commit, []
+
+    def lose_the_first_race(session):
+        adding = any(isinstance(row, CompetenceRecord) for row in session.new) or any(
+            isinstance(row, CompetenceRecord) for row in session.identity_map.values())
+        if adding and not lost:
+            lost.append(True)
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
+        return commit(session)
+
+    login(person)
+    monkeypatch.setattr(Session, "commit", lose_the_first_race)
+    monkeypatch.setattr(viewhelpers.time, "sleep", lambda _seconds: None)
+    assert upload(client, first_aid.id).status_code == 302
+    assert lost
+    [record] = records_of(person)
+    [stored] = _files_of(person)
+    assert stored.name == record.stored_name and stored.read_bytes() == PDF
+
+
+def test_a_file_written_by_an_upload_that_is_rolled_back_is_removed(person, first_aid):
+    external.add_external(db.session, person, _upload_of(first_aid))
+    assert len(_files_of(person)) == 1
+    db.session.rollback()
+    assert records_of(person) == [] and _files_of(person) == []
+    external.add_external(db.session, person, _upload_of(first_aid))
+    db.session.commit()
+    assert len(records_of(person)) == len(_files_of(person)) == 1
 
 
 def test_someone_without_an_organisation_cannot_upload(client, login, first_aid):
@@ -277,6 +350,83 @@ def test_a_course_record_cannot_be_decided(client, login, kongsberg, person, fir
     db.session.commit()
     login(member(kongsberg, Role.ADMIN))
     assert _decide(client, kongsberg, record).status_code == 404
+
+
+# Someone who leaves -----------------------------------------------------------------------
+
+def _remove(client, login, organisation, person):
+    """An admin of ``organisation`` removes ``person`` from it (and stays logged in)."""
+    admin = member(organisation, Role.ADMIN, name="Kari Nordmann")
+    login(admin)
+    membership = membership_of(person, organisation)
+    response = client.post(f"/o/{organisation.slug}/admin/members/{membership.id}/remove")
+    assert response.status_code == 302
+    db.session.expire_all()
+    return admin
+
+
+def _is_out_of_reach(client, organisation, record) -> None:
+    """The organisation's deciders no longer see, open or decide the record."""
+    page = client.get(f"/o/{organisation.slug}/admin/competence/approvals")
+    assert page.status_code == 200 and "Førstehjelp grunnkurs" not in page.text
+    assert _fetch(client, record).status_code == 404
+    assert _decide(client, organisation, record).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(CompetenceRecord, record.id).status == RecordStatus.PENDING
+
+
+def test_leaving_moves_the_employer_to_an_organisation_the_person_is_still_in(
+        client, login, kongsberg, notodden, person, first_aid, pending):
+    MembershipFactory(organisation=notodden, user=person)
+    _remove(client, login, kongsberg, person)
+    assert person.home_organisation_id == notodden.id and person.employer == notodden
+    _is_out_of_reach(client, kongsberg, pending)
+    client.post("/logout")
+    login(person)
+    assert upload(client, first_aid.id, title="Nytt bevis").status_code == 302
+    assert [r.organisation_id for r in records_of(person)] == [kongsberg.id, notodden.id]
+    assert client.get(f"/me/competence/external/{pending.id}/file").status_code == 200
+
+
+def test_leaving_the_only_organisation_leaves_no_employer_and_no_upload(
+        client, login, kongsberg, person, first_aid, pending):
+    leader = member(kongsberg)
+    make_unit(kongsberg, "Hjemmetjenesten", people=[person], leaders=[leader])
+    _remove(client, login, kongsberg, person)
+    assert person.home_organisation_id is None and person.employer is None
+    _is_out_of_reach(client, kongsberg, pending)
+    client.post("/logout")
+    login(leader)
+    _is_out_of_reach(client, kongsberg, pending)
+    client.post("/logout")
+    login(person)
+    assert "Du kan legge dem til når du er medlem av en" in client.get("/me/competence").text
+    assert upload(client, first_aid.id).status_code == 400
+    assert len(records_of(person)) == 1
+
+
+def test_leaving_another_organisation_keeps_the_employer(client, login, kongsberg, notodden,
+                                                        person):
+    MembershipFactory(organisation=notodden, user=person)
+    _remove(client, login, notodden, person)
+    assert person.home_organisation_id == kongsberg.id
+
+
+def test_a_stale_home_organisation_neither_decides_nor_receives_uploads(
+        client, login, kongsberg, notodden, person, first_aid, pending):
+    """Someone who left before home organisations were moved still has the old one as
+    employer: it is not a member's organisation, so it neither decides their record nor
+    gets their next upload (their first organisation does)."""
+    MembershipFactory(organisation=notodden, user=person)
+    db.session.delete(membership_of(person, kongsberg))
+    db.session.commit()
+    assert person.home_organisation_id == kongsberg.id
+    login(member(kongsberg, Role.ADMIN))
+    _is_out_of_reach(client, kongsberg, pending)
+    client.post("/logout")
+    login(person)
+    assert upload(client, first_aid.id, title="Nytt bevis").status_code == 302
+    assert [r.organisation_id for r in records_of(person)] == [kongsberg.id, notodden.id]
 
 
 # The file -------------------------------------------------------------------------------

@@ -146,7 +146,7 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
         alfa_fill | {"course_id": cancelled.id, "user_id": outsider.id, "chart": "no-shows",
                      "table": "courses"},
         alfa_fill | {"course_id": past.id, "registration_id": attended.id,
-                     "action": "no-show"},
+                     "action": "no-show", "competence_id": competence["region_competence_id"]},
         {"slug": beta.slug, "course_id": internal.id, "registration_id": waiting.id,
          "attachment_id": attachment.id, "category_id": category.id, "item_id": category.id,
          "kind": "categories", "membership_id": beta_admin.memberships[0].id,
@@ -193,7 +193,8 @@ def _competence_world(alfa, beta, users, past, attended, text) -> dict[str, obje
     own granted by the finished course, the employee's attendance recorded (records and
     a certificate, as marking attendance makes them), a unit the organiser leads with
     the employee in it and a requirement, and an external certificate awaiting approval.
-    Returns the fills of their path arguments."""
+    Returns the fills of their path arguments (the region competence for the site admin's
+    pages)."""
     from frikomport.competence.attendance import on_attendance_changed
     from frikomport.competence.models import (
         Certificate,
@@ -236,7 +237,7 @@ def _competence_world(alfa, beta, users, past, attended, text) -> dict[str, obje
         Certificate.registration_id == attended.id))
     return {"competence_id": own.id, "unit_id": unit.id, "requirement_id": requirement.id,
             "record_id": external.id, "certificate_id": certificate.id,
-            "code": certificate.code}
+            "code": certificate.code, "region_competence_id": region.id}
 
 
 def _guest(course, text, short):

@@ -18,7 +18,7 @@ ORG_PERMISSIONS = [p for p in Permission if p != Permission.MANAGE_TENANTS]
 EXPECTED = {
     Role.EMPLOYEE: set(),
     Role.ORGANISER: {Permission.VIEW_MEMBERS, Permission.MANAGE_COURSES,
-                     Permission.VIEW_HOST_STATISTICS},
+                     Permission.VIEW_HOST_STATISTICS, Permission.VIEW_COMPETENCE_DEMAND},
     Role.ADMIN: set(ORG_PERMISSIONS),
 }
 

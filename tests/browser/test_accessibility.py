@@ -146,7 +146,8 @@ def test_open_typeahead_is_accessible(site, browser, size):
 # page (checked there), the logo is an image (none in the seeded world).
 NOT_PAGES = frozenset({"accounts.confirm_email", "registrations.confirm_guest",
                        "tenancy.logo", "billing.ehf_download",  # files: EHF XML,
-                       "billing.basis_download"})  # the basis as CSV or XLSX
+                       "billing.basis_download",  # the basis as CSV or XLSX
+                       "my_competence.certificate_file"})  # an uploaded certificate
 
 
 def test_no_page_slipped_past(site, shown):

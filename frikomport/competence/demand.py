@@ -3,11 +3,12 @@
 A person *needs* competence C in organisation O within N months when
 
 * a requirement of their unit in O (:class:`~frikomport.competence.models.Requirement`)
-  names C, for everyone (job title "") or for their job title (compared trimmed and
-  without regard to case, Norwegian letters included), and
-* what they hold of C (the latest ``valid_until`` of their approved records, None: no
-  expiry; see :func:`frikomport.competence.records.holdings`) is missing, or runs out
-  before today + N months (Oslo days): ``valid_until < add_months(today, N)``.
+  names C, for everyone (job title "") or for their job title (compared as
+  :func:`frikomport.competence.requirements.title_key` says), and
+* what they hold of C today (the latest ``valid_until`` of their approved records valid
+  from today or earlier, None: no expiry; see :func:`frikomport.competence.records.latest`)
+  is missing, or runs out before today + N months (Oslo days):
+  ``valid_until < add_months(today, N)``.
 
 Disabled accounts need nothing. An organisation's own competence is needed only by its
 own people (a requirement elsewhere naming it does not count), and only readers from
@@ -28,28 +29,16 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from frikomport.accounts.models import User
-from frikomport.competence.models import (
-    Competence,
-    CompetenceRecord,
-    CourseCompetence,
-    RecordStatus,
-    Requirement,
-)
-from frikomport.competence.records import FOREVER, add_months, today
+from frikomport.competence.models import Competence, CourseCompetence, Requirement
+from frikomport.competence.records import add_months, latest, today
+from frikomport.competence.requirements import title_applies
 from frikomport.courses.models import Course, CourseState
-from frikomport.db import casefolded, utcnow
+from frikomport.db import utcnow
 from frikomport.errors import NotFoundError, PermissionDeniedError
 from frikomport.permissions import Permission, can, visible_courses_clause
 from frikomport.tenancy.models import Membership, Organisation
 
 MONTHS_DEFAULT, MONTHS_MIN, MONTHS_MAX = 6, 1, 24
-
-
-def _title_applies():
-    """The requirement is for everyone, or for the person's job title."""
-    return or_(Requirement.job_title == "",
-               casefolded(func.trim(Requirement.job_title))
-               == casefolded(func.trim(User.job_title)))
 
 
 def required(competence_ids=None) -> Select:
@@ -61,7 +50,7 @@ def required(competence_ids=None) -> Select:
         .join(User, User.id == Membership.user_id)
         .join(Requirement, and_(Requirement.unit_id == Membership.unit_id,
                                 Requirement.organisation_id == Membership.organisation_id,
-                                _title_applies()))
+                                title_applies(User.job_title)))
         .join(Competence, Competence.id == Requirement.competence_id)
         .where(User.is_enabled,
                or_(Competence.organisation_id.is_(None),
@@ -72,27 +61,14 @@ def required(competence_ids=None) -> Select:
     return statement
 
 
-def held(competence_ids=None):
-    """Subquery ``(user_id, competence_id, until)``: the latest ``valid_until`` of each
-    person's approved records (FOREVER for no expiry), of these competences (ids or a
-    SELECT of them; None: all)."""
-    record = CompetenceRecord
-    statement = (select(record.user_id, record.competence_id,
-                        func.max(func.coalesce(record.valid_until, FOREVER)).label("until"))
-                 .where(record.status == RecordStatus.APPROVED)
-                 .group_by(record.user_id, record.competence_id))
-    if competence_ids is not None:
-        statement = statement.where(record.competence_id.in_(competence_ids))
-    return statement.subquery("held")
-
-
-def needing(horizon: date, competence_ids=None) -> Select:
+def needing(horizon: date, on: date, competence_ids=None) -> Select:
     """Rows ``(user_id, organisation_id, competence_id, until)`` of the people who need a
-    competence before ``horizon`` (``until`` None: never held)."""
+    competence before ``horizon``, by what they hold on day ``on`` (``until`` None: not
+    held by then)."""
     competence_ids = None if competence_ids is None else list(competence_ids)
     pairs = required(competence_ids).subquery("required")
-    holding = held(select(Requirement.competence_id) if competence_ids is None
-                   else list(competence_ids))
+    holding = latest(on, competence_ids=select(Requirement.competence_id)
+                     if competence_ids is None else competence_ids).subquery("held")
     until = holding.c.until
     return (select(pairs.c.user_id, pairs.c.organisation_id, pairs.c.competence_id,
                    until.label("until"))
@@ -146,7 +122,7 @@ def months_in_range(months: int) -> int:
 def counts(session: Session, horizon: date, on: date) -> dict[tuple[int, int], tuple[int, int]]:
     """``(competence_id, organisation_id) → (needing, missing)`` before ``horizon``, as of
     day ``on``. One query."""
-    rows = needing(horizon).subquery("needing")
+    rows = needing(horizon, on).subquery("needing")
     missing = case((or_(rows.c.until.is_(None), rows.c.until < on), 1), else_=0)
     statement = (select(rows.c.competence_id, rows.c.organisation_id, func.count(),
                         func.sum(missing))

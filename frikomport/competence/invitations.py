@@ -30,7 +30,7 @@ from frikomport.errors import DomainError
 from frikomport.i18n import recipient_locale
 from frikomport.notifications.rendering import Rendered, queue_deferred, renderer
 from frikomport.notifications.services import render_email
-from frikomport.permissions import Permission, ensure
+from frikomport.permissions import Permission, can_view_course, ensure
 from frikomport.registrations.models import ENDED_STATES, Registration
 from frikomport.tenancy.models import Membership, Organisation
 from frikomport.tenancy.scoping import get_scoped
@@ -71,7 +71,8 @@ def _candidates(session: Session, course: Course, months: int, now: datetime
     """``user_id → (organisation_id, competence_ids)`` of those to invite: each person
     under the first (lowest id) organisation where they need one of the competences."""
     competence_ids = [grant.competence_id for grant in course.competence_grants]
-    rows = needing(add_months(today(now), months), competence_ids).subquery("needing")
+    on = today(now)
+    rows = needing(add_months(on, months), on, competence_ids).subquery("needing")
     statement = (
         select(rows.c.user_id, rows.c.organisation_id, rows.c.competence_id)
         .where(~exists().where(Registration.course_id == course.id,
@@ -143,17 +144,16 @@ def invite_needing(session: Session, actor, organisation: Organisation, course_i
 
 @renderer("competence_invitation")
 def _write(session: Session, arguments: dict) -> Rendered | None:
-    """The invitation, as the course is when it is sent; none if it was cancelled or has
-    started meanwhile, or the person has registered since."""
+    """The invitation, as the course is when it is sent; none if it was cancelled, has
+    started or is hidden from the person meanwhile (an organiser may make a region course
+    internal after inviting), or the person's account is disabled or they have registered
+    since."""
     invitation = session.get(CourseInvitation, arguments["invitation"])
     if invitation is None:
         return None
     course, user = session.get(Course, invitation.course_id), session.get(User,
                                                                           invitation.user_id)
-    if (user is None or _problem(course, utcnow()) is not None
-            or session.scalar(select(Registration.id).where(
-                Registration.course_id == course.id, Registration.user_id == user.id,
-                Registration.state.not_in(ENDED_STATES)))):
+    if user is None or not _still_for(session, course, user):
         return None
     competences = list(session.scalars(select(Competence).where(
         Competence.id.in_(arguments["competences"])).order_by(Competence.name)))
@@ -162,3 +162,12 @@ def _write(session: Session, arguments: dict) -> Rendered | None:
         user=user, course=course, competences=competences,
         course_url=external_url("courses.detail", course_id=course.id))
     return Rendered(subject, body)
+
+
+def _still_for(session: Session, course: Course, user: User) -> bool:
+    """Is the invitation still worth sending to ``user`` now?"""
+    return (user.is_enabled and _problem(course, utcnow()) is None
+            and can_view_course(user, course)
+            and not session.scalar(select(Registration.id).where(
+                Registration.course_id == course.id, Registration.user_id == user.id,
+                Registration.state.not_in(ENDED_STATES))))

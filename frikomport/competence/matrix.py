@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from frikomport.accounts.models import User
 from frikomport.competence.models import Competence
 from frikomport.competence.records import Standing, holdings, standing, today
-from frikomport.competence.requirements import required_by_title, unit_requirements
+from frikomport.competence.requirements import keyed_requirements, required_by_key, title_key
 from frikomport.db import casefolded
 from frikomport.permissions import ensure_can_view_unit
 from frikomport.tenancy.models import Membership
@@ -94,21 +94,22 @@ def unit_matrix(session: Session, actor, unit: Unit, now: datetime | None = None
     see the unit (its leaders and the organisation's admins). Disabled accounts are left
     out, as the demand for competence leaves them out."""
     ensure_can_view_unit(actor, unit)
-    requirements = unit_requirements(session, unit)
-    competences = list({r.competence_id: r.competence for r in requirements}.values())
+    requirements = keyed_requirements(session, unit)
+    competences = list({r.competence_id: r.competence for r, _key in requirements}.values())
     people = session.execute(
-        select(User.id, User.name, User.job_title).join(Membership, Membership.user_id == User.id)
+        select(User.id, User.name, User.job_title, title_key(User.job_title).label("title_key"))
+        .join(Membership, Membership.user_id == User.id)
         .where(Membership.unit_id == unit.id,
                Membership.organisation_id == unit.organisation_id, User.is_enabled)
         .order_by(casefolded(User.name), User.id)).all()
-    held = holdings(session, [person.id for person in people],
-                    [competence.id for competence in competences]) if competences else {}
     on = today(now)
+    held = holdings(session, [person.id for person in people],
+                    [competence.id for competence in competences], on) if competences else {}
     summary = [Tally(competence) for competence in competences]
-    required_of = required_by_title(requirements)
+    required_of = required_by_key(requirements)
     rows = []
     for person in people:
-        required = required_of(person.job_title)
+        required = required_of(person.title_key)
         cells = [_cell(person.id, competence.id, required, held, on)
                  for competence in competences]
         for tally, cell in zip(summary, cells, strict=True):

@@ -96,8 +96,9 @@ class CompetenceRecord(db.Model):
     """One piece of evidence that a person holds a competence, from ``valid_from`` to
     ``valid_until`` (None: no expiry), as dates in Europe/Oslo.
 
-    Renewal adds a record; what a person holds is the latest ``valid_until`` of their
-    approved records (:mod:`frikomport.competence.records`). A course record belongs to
+    Renewal adds a record; what a person holds on a day is the latest ``valid_until`` of
+    their approved records valid from that day or earlier
+    (:mod:`frikomport.competence.records`). A course record belongs to
     its registration: if attendance is taken back, the record goes with it.
     """
 

@@ -1,10 +1,10 @@
 """What people hold: records from attended courses, validity, and the state of a holding.
 
-A person *holds* a competence until the latest ``valid_until`` of their approved records
-of it (a record without expiry holds it for good). Attending a course that grants it
-adds a record valid from the course's last day for the competence's validity, so a
-renewal course extends the holding. Taking attendance back removes the records that
-attendance made.
+A person *holds* a competence on a day until the latest ``valid_until`` of their approved
+records of it that are valid from that day or earlier (a record without expiry holds it
+for good). Attending a course that grants it adds a record valid from the course's last
+day for the competence's validity, so a renewal course extends the holding, from its last
+day on. Taking attendance back removes the records that attendance made.
 
 All dates are days in Europe/Oslo; a record is valid through its ``valid_until`` day.
 """
@@ -15,7 +15,7 @@ import calendar
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from frikomport.competence.models import (
@@ -72,20 +72,35 @@ def standing(valid_until: date | None, on: date, held: bool = True,
     return Standing.VALID
 
 
-def holdings(session: Session, user_ids, competence_ids=None) -> dict[tuple[int, int],
-                                                                      date | None]:
+def latest(on: date, user_ids=None, competence_ids=None) -> Select:
+    """Rows ``(user_id, competence_id, until)``: what each person holds on day ``on``, the
+    latest ``valid_until`` (FOREVER: no expiry) of their approved records valid from that
+    day or earlier, expired or not. A record made when a course's first day was marked
+    counts only from the course's last day. The one definition of holding: the matrix,
+    the demand and the reminders all read it. ``user_ids`` and ``competence_ids`` are
+    ids or a SELECT of them (None: all)."""
+    record = CompetenceRecord
+    statement = (select(record.user_id, record.competence_id,
+                        func.max(func.coalesce(record.valid_until, FOREVER)).label("until"))
+                 .where(record.status == RecordStatus.APPROVED, record.valid_from <= on)
+                 .group_by(record.user_id, record.competence_id))
+    if user_ids is not None:
+        statement = statement.where(record.user_id.in_(user_ids))
+    if competence_ids is not None:
+        statement = statement.where(record.competence_id.in_(competence_ids))
+    return statement
+
+
+def holdings(session: Session, user_ids, competence_ids=None, on: date | None = None
+             ) -> dict[tuple[int, int], date | None]:
     """``(user_id, competence_id) → valid_until`` (None: no expiry) of what these people
-    hold, expired or not; a pair that is absent was never held. One GROUP BY."""
+    hold on day ``on`` (default: today), expired or not; a pair that is absent was not
+    held by then (see :func:`latest`). One GROUP BY."""
     user_ids = list(user_ids)
     if not user_ids:
         return {}
-    latest = func.max(func.coalesce(CompetenceRecord.valid_until, FOREVER))
-    statement = (select(CompetenceRecord.user_id, CompetenceRecord.competence_id, latest)
-                 .where(CompetenceRecord.user_id.in_(user_ids),
-                        CompetenceRecord.status == RecordStatus.APPROVED)
-                 .group_by(CompetenceRecord.user_id, CompetenceRecord.competence_id))
-    if competence_ids is not None:
-        statement = statement.where(CompetenceRecord.competence_id.in_(list(competence_ids)))
+    statement = latest(on or today(), user_ids,
+                       None if competence_ids is None else list(competence_ids))
     return {(user_id, competence_id): as_date(until)
             for user_id, competence_id, until in session.execute(statement)}
 

@@ -12,13 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from frikomport.competence import matrix_export
+from frikomport.competence.catalogue import usable
 from frikomport.competence.matrix import state_words, unit_matrix
 from frikomport.competence.records import EXPIRING_DAYS, Standing
 from frikomport.competence.requirements import (
     add_requirement,
     remove_requirement,
     unit_requirements,
-    usable_competences,
 )
 from frikomport.extensions import db
 from frikomport.forms import Form
@@ -73,7 +73,7 @@ def unit_page(unit_id: int):
 
 
 def _requirement_form(**kwargs) -> RequirementForm:
-    return RequirementForm(**kwargs).offer(usable_competences(db.session, g.organisation))
+    return RequirementForm(**kwargs).offer(usable(db.session, g.organisation))
 
 
 def _unit_page(unit, form: UnitForm, requirement_form: RequirementForm):

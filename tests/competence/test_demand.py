@@ -1,5 +1,6 @@
-"""The region's demand: counts equal a brute-force count over generated data, readers see
-only what they may, and the page lists the courses that grant each competence."""
+"""The region's demand: counts equal a brute-force count over generated data, records count
+from their first day and job titles compare as in the matrix, readers see only what they
+may, and the page lists the courses that grant each competence."""
 
 from __future__ import annotations
 
@@ -11,18 +12,28 @@ import pytest
 from sqlalchemy import select
 
 from frikomport.competence import demand as demand_module
+from frikomport.competence import requirements
+from frikomport.competence.matrix import unit_matrix
 from frikomport.competence.models import CompetenceRecord, RecordStatus, Requirement
-from frikomport.competence.records import FOREVER, add_months, today
+from frikomport.competence.records import FOREVER, Standing, add_months, today
 from frikomport.courses.models import CourseState, Visibility
 from frikomport.errors import PermissionDeniedError
 from frikomport.extensions import db
 from frikomport.tenancy.models import Membership, Role
-from tests.competence.builders import competence, granting, hold, make_unit, place
+from tests.competence.builders import (
+    competence,
+    granting,
+    hold,
+    make_unit,
+    membership_of,
+    place,
+)
 from tests.factories import MembershipFactory, UserFactory, in_days, member
 from tests.test_query_counts import counted_queries
 
 TITLES = ["Sykepleier", " sykepleier ", "ØKONOMIRÅDGIVER", "økonomirådgiver", "Lærer", ""]
 REQUIRED_TITLES = ["", "", "Sykepleier", "Økonomirådgiver ", "lærer"]
+VALID_FROM = [-900, -900, -900, -30, 0, 1, 60]  # days from today; a future one is not held
 
 
 def _world(seed: int, organisations):
@@ -60,7 +71,8 @@ def _world(seed: int, organisations):
                 until = None if offset is None else on + timedelta(days=offset)
                 status = rng.choice([RecordStatus.APPROVED] * 3
                                     + [RecordStatus.PENDING, RecordStatus.REJECTED])
-                hold(person, item, until, status)
+                hold(person, item, until, status,
+                     valid_from=on + timedelta(days=rng.choice(VALID_FROM)))
     return own
 
 
@@ -70,7 +82,7 @@ def _brute_force(months: int) -> dict[tuple[int, int], tuple[int, int]]:
     horizon = add_months(on, months)
     latest = {}
     for record in db.session.scalars(select(CompetenceRecord)):
-        if record.status == RecordStatus.APPROVED:
+        if record.status == RecordStatus.APPROVED and record.valid_from <= on:
             key = (record.user_id, record.competence_id)
             latest[key] = max(latest.get(key, date_min()), record.valid_until or FOREVER)
     people = defaultdict(lambda: [set(), set()])
@@ -142,6 +154,52 @@ def test_expiring_and_missing_split_at_today_and_the_horizon(kongsberg):
     [need] = item.needs
     # never + expired do not hold it now; today + inside run out within six months.
     assert (need.needing, need.missing, need.expiring) == (4, 2, 2)
+
+
+def test_a_record_counts_from_its_first_day_as_in_the_matrix(kongsberg):
+    """Attendance marked on a course's first day gives records valid from its last day:
+    until then the person still needs what they held before, or have not got."""
+    first_aid = competence("HLR")
+    ward = make_unit(kongsberg, "Avdeling 1", requires=[first_aid])
+    on = today()
+    starting, renewing = member(kongsberg, name="Starter"), member(kongsberg, name="Fornyer")
+    for person in (starting, renewing):
+        place(person, ward)
+    hold(starting, first_aid, add_months(on, 12), valid_from=on + timedelta(days=2))
+    hold(renewing, first_aid, on + timedelta(days=30))
+    hold(renewing, first_aid, add_months(on, 12), valid_from=on + timedelta(days=1))
+    [item] = demand_module.demand(db.session, UserFactory(is_site_admin=True), 6)
+    [need] = item.needs
+    assert (need.needing, need.missing, need.expiring) == (2, 1, 1)
+    matrix = unit_matrix(db.session, member(kongsberg, Role.ADMIN), ward)
+    assert {row.name: row.cells[0].standing for row in matrix.rows} == {
+        "Starter": Standing.MISSING, "Fornyer": Standing.EXPIRING}
+
+
+def test_the_matrix_the_demand_and_my_competence_agree_on_job_titles(kongsberg):
+    """Job titles are compared in SQL only, by one definition, whoever asks."""
+    nurse, drill, street = competence("Sykepleie"), competence("Øving"), competence("Gate")
+    ward = make_unit(kongsberg, "Avdeling", requires=[
+        (nurse, "Sykepleier"), (drill, "ærlig øvingsleder"), (street, "Straße")])
+    expected = {"  Sykepleier ": {nurse}, "SYKEPLEIER": {nurse}, "sykepleier": {nurse},
+                "Sykepleier assistent": set(), "Ærlig Øvingsleder": {drill},
+                "ÆRLIG ØVINGSLEDER ": {drill}, "Straße": {street}, " straße": {street},
+                "STRASSE": set(), "Strasse": set(), "": set()}
+    people = {}
+    for title in expected:
+        people[title] = member(kongsberg, name=f"«{title}»", job_title=title)
+        place(people[title], ward)
+    matrix = unit_matrix(db.session, member(kongsberg, Role.ADMIN), ward)
+    by_matrix = {(row.user_id, competence_.id) for row in matrix.rows
+                 for competence_, cell in zip(matrix.competences, row.cells, strict=True)
+                 if cell.required}
+    by_demand = {(user_id, competence_id) for user_id, _, _, competence_id
+                 in db.session.execute(demand_module.required())}
+    by_mine = {(person.id, r.competence_id) for person in people.values()
+               for r in requirements.applying_to(db.session, membership_of(person, kongsberg))}
+    assert by_matrix == by_demand == by_mine == {
+        (people[title].id, required.id) for title, wanted in expected.items()
+        for required in wanted}
 
 
 def test_only_organisers_admins_and_the_site_admin_read_the_demand(kongsberg):

@@ -107,6 +107,23 @@ def test_the_invitation_tells_about_the_course(client, login, kongsberg, notodde
     assert mail_to("carl@example.org") == []
 
 
+def test_the_invitation_is_not_sent_to_whom_the_course_is_now_hidden_or_disabled(
+        client, login, kongsberg, world):
+    """Checked as it is sent: the course made internal after inviting, an account
+    disabled meanwhile."""
+    first_aid, people = world
+    course = granting(kongsberg, first_aid, visibility=Visibility.REGION)
+    login(member(kongsberg, Role.ORGANISER))
+    client.post(_url(course), data={"months": "6"})
+    assert _invited(course) == {"anna", "carl", "dora", "erik", "nils"}
+    course.visibility = Visibility.INTERNAL
+    people["erik"].is_enabled = False
+    db.session.commit()
+    assert mail_to("nils@example.org") == []  # Notodden's: the course is Kongsberg's now
+    assert mail_to("erik@example.org") == []
+    assert len(mail_to("anna@example.org")) == len(mail_to("carl@example.org")) == 1
+
+
 def test_an_internal_course_invites_the_hosts_people_only(client, login, kongsberg, world):
     first_aid, _ = world
     course = granting(kongsberg, first_aid, visibility=Visibility.INTERNAL)

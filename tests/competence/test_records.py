@@ -3,7 +3,7 @@ and the standing of a holding around its boundaries (Oslo dates)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -79,7 +79,7 @@ def test_attending_records_each_granted_competence_from_the_last_day(kongsberg, 
     assert {r.source for r in by_competence.values()} == {RecordSource.COURSE}
     assert {r.status for r in by_competence.values()} == {RecordStatus.APPROVED}
     assert {r.registration_id for r in by_competence.values()} == {registration.id}
-    assert records.holdings(db.session, [person.id]) == {
+    assert records.holdings(db.session, [person.id], on=date(2027, 3, 31)) == {
         (person.id, first_aid.id): date(2028, 3, 31), (person.id, secrecy.id): None}
 
 
@@ -102,8 +102,32 @@ def test_renewal_extends_the_holding_and_an_older_course_does_not_shorten_it(
     _attend(organiser, kongsberg, _course_on(kongsberg, date(2026, 12, 20), first_aid), person)
     _attend(organiser, kongsberg, _course_on(kongsberg, date(2026, 6, 1), first_aid), person)
     assert len(_records_of(person)) == 3
-    assert records.holdings(db.session, [person.id]) == {
+    assert records.holdings(db.session, [person.id], on=date(2026, 12, 20)) == {
         (person.id, first_aid.id): date(2027, 12, 20)}
+    # The day before the renewal course, the summer's course is what they hold.
+    assert records.holdings(db.session, [person.id], on=date(2026, 12, 19)) == {
+        (person.id, first_aid.id): date(2027, 6, 1)}
+
+
+def test_attendance_marked_before_the_course_ends_counts_from_its_last_day(
+        kongsberg, organiser):
+    """Marked on day 1 of 3: the records exist, but nothing is held until the last day."""
+    first_aid = competence("HLR", months=12)
+    person = member(kongsberg)
+    on = records.today()
+    course = CourseFactory(organisation=kongsberg, sessions=[
+        (local_to_utc(day, time(9)), local_to_utc(day, time(15)))
+        for day in (on, on + timedelta(days=1), on + timedelta(days=2))])
+    db.session.add(CourseCompetence(organisation_id=kongsberg.id, course_id=course.id,
+                                    competence_id=first_aid.id))
+    db.session.commit()
+    _attend(organiser, kongsberg, course, person)
+    [record] = _records_of(person)
+    assert record.valid_from == on + timedelta(days=2)
+    assert records.holdings(db.session, [person.id]) == {}
+    assert records.holdings(db.session, [person.id], on=on + timedelta(days=1)) == {}
+    assert records.holdings(db.session, [person.id], on=on + timedelta(days=2)) == {
+        (person.id, first_aid.id): records.add_months(on + timedelta(days=2), 12)}
 
 
 def test_taking_attendance_back_withdraws_records_and_revokes_the_certificate(

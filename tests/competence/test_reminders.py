@@ -1,12 +1,14 @@
 """Reminders before a competence runs out: once per threshold, the nearest one only, a
-renewal reminded afresh, the leader's copy, and only courses the person may see."""
+renewal reminded afresh, a record only from its first day, the leader's copy (with the
+courses the leader may see, checked again when sent), and only courses the person may
+see."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from config import ConfigError, load_config
 from frikomport.competence.models import RecordStatus, ReminderSent
@@ -17,7 +19,16 @@ from frikomport.db import utcnow
 from frikomport.extensions import db
 from frikomport.housekeeping import run_all
 from frikomport.tenancy.models import Role
-from tests.competence.builders import competence, granting, hold, mail_to, make_unit, place
+from frikomport.units.models import UnitLeader
+from tests.competence.builders import (
+    competence,
+    granting,
+    hold,
+    mail_to,
+    make_unit,
+    place,
+    require,
+)
 from tests.factories import member
 
 
@@ -110,6 +121,62 @@ def test_the_leader_gets_one_list_of_people_whose_required_competence_runs_out(
     assert "Anna Ansatt: Førstehjelp, gyldig til og med" in digest.body_text
     assert "Bodil" not in digest.body_text and "Ola" not in digest.body_text
     assert _run() == 0 and len(mail_to("lena@example.org")) == 1
+
+
+def test_the_leaders_list_has_the_courses_the_leader_may_see(
+        kongsberg, notodden, first_aid, ward):
+    fire = competence("Brannvern")
+    require(ward, fire)
+    anna, bodil = member(kongsberg, name="Anna Ansatt"), member(kongsberg, name="Bodil Berg")
+    for person, held in ((anna, first_aid), (bodil, fire)):
+        place(person, ward)
+        hold(person, held, today() + timedelta(days=20))
+    region = granting(notodden, first_aid, title="Regionkurs i Notodden",
+                      visibility=Visibility.REGION)
+    granting(notodden, first_aid, title="Internt i Notodden", visibility=Visibility.INTERNAL)
+    granting(kongsberg, first_aid, title="Internt i Kongsberg", visibility=Visibility.INTERNAL)
+    assert _run() == 2
+    [digest] = mail_to("lena@example.org")
+    body = digest.body_text
+    assert "Anna Ansatt: Førstehjelp" in body and "Bodil Berg: Brannvern" in body
+    assert "Regionkurs i Notodden (Notodden kommune)" in body
+    assert f"https://kurs.example.org/courses/{region.id}\n" in body  # the page, no action
+    assert "Internt i Kongsberg" in body and "Internt i Notodden" not in body
+    assert body.index("Bodil Berg") < body.index("Regionkurs")
+    assert "renews Brannvern" in body or "fornyer Brannvern" in body  # none renews it
+
+
+def test_the_leaders_list_is_checked_when_it_is_sent(kongsberg, first_aid, ward):
+    """A person moved out of the leader's unit, or who renewed, is left out; with nobody
+    left, or the leader no longer leading, no e-mail."""
+    moved, renewed, stays = (member(kongsberg, name=name)
+                             for name in ("Flyttet Fra", "Fornyet Fort", "Blir Igjen"))
+    for person in (moved, renewed, stays):
+        place(person, ward)
+        hold(person, first_aid, today() + timedelta(days=20))
+    assert _run() == 3
+    place(moved, make_unit(kongsberg, "Et annet sted"))
+    hold(renewed, first_aid, today() + timedelta(days=400))
+    [digest] = mail_to("lena@example.org")
+    assert "Blir Igjen" in digest.body_text
+    assert "Flyttet" not in digest.body_text and "Fornyet" not in digest.body_text
+
+    later = member(kongsberg, name="Neste Gang")
+    place(later, ward)
+    hold(later, first_aid, today() + timedelta(days=10))
+    assert _run() == 1  # a new digest, for Neste Gang only
+    db.session.execute(delete(UnitLeader))
+    db.session.commit()
+    assert mail_to("lena@example.org") == [digest]
+
+
+def test_a_record_not_yet_valid_is_not_reminded(kongsberg, first_aid):
+    """Records count from their first day: one valid from a course's last day, still to
+    come, is reminded once it is held."""
+    person = member(kongsberg)
+    hold(person, first_aid, today() + timedelta(days=50), valid_from=today() + timedelta(days=2))
+    assert _run() == 0
+    assert _run(2) == 1
 
 
 def test_the_reminder_lists_only_courses_the_person_may_see(

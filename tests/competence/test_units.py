@@ -240,6 +240,20 @@ def test_a_requirement_uses_the_regions_or_the_own_competences_only(client, logi
     assert requirements.unit_requirements(db.session, unit) == []
 
 
+def test_a_repeated_job_title_is_refused_as_requirements_compare_titles(app, kongsberg):
+    """The same rule as who a requirement applies to: Norwegian capitals fold, "ß" is
+    not "ss"."""
+    admin = member(kongsberg, Role.ADMIN)
+    unit = make_unit(kongsberg, "Skolen")
+    hlr = competence("HLR")
+    for title in ("Ærlig Øvingsleder", "Straße", "STRASSE"):
+        requirements.add_requirement(db.session, admin, unit, hlr.id, job_title=title)
+    for title in ("ærlig øvingsleder", "ÆRLIG  ØVINGSLEDER ", "straße", "Strasse"):
+        with pytest.raises(DomainError, match="krever allerede"):
+            requirements.add_requirement(db.session, admin, unit, hlr.id, job_title=title)
+    assert len(requirements.unit_requirements(db.session, unit)) == 3
+
+
 def test_a_requirement_is_removed_only_through_its_own_unit(client, login, kongsberg):
     login(member(kongsberg, Role.ADMIN))
     unit, other = make_unit(kongsberg, "Skolen"), make_unit(kongsberg, "Barnehagen")

@@ -130,3 +130,12 @@ def upload(client, competence_id, data: bytes = PDF, filename: str = "bevis.pdf"
             "issuer": "Røde Kors", "achieved_on": "2026-03-01"} | fields
     return client.post("/me/competence/external", content_type="multipart/form-data",
                        data=form | {"file": (BytesIO(data), filename)})
+
+
+def decide(client, organisation, record, decision="approve", note=""):
+    return client.post(f"/o/{organisation.slug}/admin/competence/approvals/{record.id}",
+                       data={"decision": decision, "note": note})
+
+
+def fetch_file(client, record):
+    return client.get(f"/me/competence/external/{record.id}/file")

@@ -30,8 +30,9 @@ from frikomport.tenancy.models import Role
 from tests.competence.builders import (
     PDF,
     competence,
+    decide,
+    fetch_file,
     make_unit,
-    membership_of,
     png,
     records_of,
     upload,
@@ -45,29 +46,6 @@ def _files_of(person) -> list[Path]:
     folder = Path(current_app.config["DATA_DIR"]) / "external-certificates" / str(person.id)
     return sorted(folder.iterdir()) if folder.exists() else []
 
-
-@pytest.fixture
-def person(kongsberg):
-    return member(kongsberg, name="Ingrid Lie")
-
-
-@pytest.fixture
-def first_aid():
-    return competence("Førstehjelp", months=24)
-
-
-@pytest.fixture
-def pending(client, login, person, first_aid):
-    """Ingrid's uploaded certificate, waiting for approval (and the client logged out)."""
-    login(person)
-    assert upload(client, first_aid.id).status_code == 302
-    client.post("/logout")
-    return records_of(person)[0]
-
-
-def _decide(client, organisation, record, decision="approve", note=""):
-    return client.post(f"/o/{organisation.slug}/admin/competence/approvals/{record.id}",
-                       data={"decision": decision, "note": note})
 
 
 # Uploading ------------------------------------------------------------------------------
@@ -241,7 +219,7 @@ def test_an_admin_approves_and_the_person_is_told_and_it_counts(
     page = client.get("/o/kongsberg/admin/competence/approvals")
     assert page.status_code == 200
     assert "Ingrid Lie" in page.text and "Førstehjelp grunnkurs" in page.text
-    assert _decide(client, kongsberg, pending, note="Fint").status_code == 302
+    assert decide(client, kongsberg, pending, note="Fint").status_code == 302
     db.session.expire_all()
     record = db.session.get(CompetenceRecord, pending.id)
     assert (record.status, record.decided_by_id, record.decision_note) == (
@@ -270,7 +248,7 @@ def test_the_leader_of_the_persons_unit_rejects_with_a_note(
     login(leader)
     assert 'href="/o/kongsberg/admin/competence/approvals"' in client.get("/me/competence").text
     assert "Ingrid Lie" in client.get("/o/kongsberg/admin/competence/approvals").text
-    assert _decide(client, kongsberg, pending, "reject", "Uleselig kopi").status_code == 302
+    assert decide(client, kongsberg, pending, "reject", "Uleselig kopi").status_code == 302
     db.session.expire_all()
     assert db.session.get(CompetenceRecord, pending.id).status == RecordStatus.REJECTED
     assert records.holdings(db.session, [person.id]) == {}
@@ -287,7 +265,7 @@ def test_the_leader_of_another_unit_is_refused(client, login, kongsberg, person,
     login(other_leader)
     page = client.get("/o/kongsberg/admin/competence/approvals")
     assert page.status_code == 200 and "Ingrid Lie" not in page.text
-    assert _decide(client, kongsberg, pending).status_code == 403
+    assert decide(client, kongsberg, pending).status_code == 403
     assert client.get(f"/me/competence/external/{pending.id}/file").status_code == 403
     db.session.expire_all()
     assert db.session.get(CompetenceRecord, pending.id).status == RecordStatus.PENDING
@@ -297,7 +275,7 @@ def test_an_employee_without_leadership_may_not_see_approvals(client, login, kon
                                                               pending):
     login(member(kongsberg))
     assert client.get("/o/kongsberg/admin/competence/approvals").status_code == 403
-    assert _decide(client, kongsberg, pending).status_code == 403
+    assert decide(client, kongsberg, pending).status_code == 403
     assert "/admin/competence/approvals" not in client.get("/me/competence").text
 
 
@@ -305,9 +283,9 @@ def test_another_organisations_admin_is_told_it_does_not_exist(
         client, login, kongsberg, notodden, pending):
     login(member(notodden, Role.ADMIN))
     assert client.get("/o/kongsberg/admin/competence/approvals").status_code == 404
-    assert _decide(client, kongsberg, pending).status_code == 404
+    assert decide(client, kongsberg, pending).status_code == 404
     # Through their own organisation's address the record is not found either.
-    assert _decide(client, notodden, pending).status_code == 404
+    assert decide(client, notodden, pending).status_code == 404
     assert client.get(f"/me/competence/external/{pending.id}/file").status_code == 404
     db.session.expire_all()
     assert db.session.get(CompetenceRecord, pending.id).status == RecordStatus.PENDING
@@ -321,11 +299,11 @@ def test_nobody_decides_their_own_and_a_decision_is_made_once(
     own = records_of(admin)[0]
     page = client.get("/o/kongsberg/admin/competence/approvals").text
     assert "Førstehjelp grunnkurs" in page and "Mitt eget bevis" not in page
-    response = _decide(client, kongsberg, own)
+    response = decide(client, kongsberg, own)
     assert response.status_code == 302
     assert "Du kan ikke godkjenne eller avvise ditt eget" in client.get(response.location).text
-    assert _decide(client, kongsberg, pending).status_code == 302
-    response = _decide(client, kongsberg, pending, "reject")
+    assert decide(client, kongsberg, pending).status_code == 302
+    response = decide(client, kongsberg, pending, "reject")
     assert "allerede godkjent eller avvist" in client.get(response.location).text
     db.session.expire_all()
     assert db.session.get(CompetenceRecord, own.id).status == RecordStatus.PENDING
@@ -335,9 +313,9 @@ def test_nobody_decides_their_own_and_a_decision_is_made_once(
 
 def test_a_decision_must_say_approve_or_reject(client, login, kongsberg, pending):
     login(member(kongsberg, Role.ADMIN))
-    response = _decide(client, kongsberg, pending, "maybe")
+    response = decide(client, kongsberg, pending, "maybe")
     assert response.status_code == 400 and "godkjenne eller avvise beviset" in response.text
-    assert _decide(client, kongsberg, pending, note="x" * 301).status_code == 302
+    assert decide(client, kongsberg, pending, note="x" * 301).status_code == 302
     db.session.expire_all()
     assert db.session.get(CompetenceRecord, pending.id).status == RecordStatus.PENDING
 
@@ -349,91 +327,10 @@ def test_a_course_record_cannot_be_decided(client, login, kongsberg, person, fir
     db.session.add(record)
     db.session.commit()
     login(member(kongsberg, Role.ADMIN))
-    assert _decide(client, kongsberg, record).status_code == 404
-
-
-# Someone who leaves -----------------------------------------------------------------------
-
-def _remove(client, login, organisation, person):
-    """An admin of ``organisation`` removes ``person`` from it (and stays logged in)."""
-    admin = member(organisation, Role.ADMIN, name="Kari Nordmann")
-    login(admin)
-    membership = membership_of(person, organisation)
-    response = client.post(f"/o/{organisation.slug}/admin/members/{membership.id}/remove")
-    assert response.status_code == 302
-    db.session.expire_all()
-    return admin
-
-
-def _is_out_of_reach(client, organisation, record) -> None:
-    """The organisation's deciders no longer see, open or decide the record."""
-    page = client.get(f"/o/{organisation.slug}/admin/competence/approvals")
-    assert page.status_code == 200 and "Førstehjelp grunnkurs" not in page.text
-    assert _fetch(client, record).status_code == 404
-    assert _decide(client, organisation, record).status_code == 404
-    db.session.expire_all()
-    assert db.session.get(CompetenceRecord, record.id).status == RecordStatus.PENDING
-
-
-def test_leaving_moves_the_employer_to_an_organisation_the_person_is_still_in(
-        client, login, kongsberg, notodden, person, first_aid, pending):
-    MembershipFactory(organisation=notodden, user=person)
-    _remove(client, login, kongsberg, person)
-    assert person.home_organisation_id == notodden.id and person.employer == notodden
-    _is_out_of_reach(client, kongsberg, pending)
-    client.post("/logout")
-    login(person)
-    assert upload(client, first_aid.id, title="Nytt bevis").status_code == 302
-    assert [r.organisation_id for r in records_of(person)] == [kongsberg.id, notodden.id]
-    assert client.get(f"/me/competence/external/{pending.id}/file").status_code == 200
-
-
-def test_leaving_the_only_organisation_leaves_no_employer_and_no_upload(
-        client, login, kongsberg, person, first_aid, pending):
-    leader = member(kongsberg)
-    make_unit(kongsberg, "Hjemmetjenesten", people=[person], leaders=[leader])
-    _remove(client, login, kongsberg, person)
-    assert person.home_organisation_id is None and person.employer is None
-    _is_out_of_reach(client, kongsberg, pending)
-    client.post("/logout")
-    login(leader)
-    _is_out_of_reach(client, kongsberg, pending)
-    client.post("/logout")
-    login(person)
-    assert "Du kan legge dem til når du er medlem av en" in client.get("/me/competence").text
-    assert upload(client, first_aid.id).status_code == 400
-    assert len(records_of(person)) == 1
-
-
-def test_leaving_another_organisation_keeps_the_employer(client, login, kongsberg, notodden,
-                                                        person):
-    MembershipFactory(organisation=notodden, user=person)
-    _remove(client, login, notodden, person)
-    assert person.home_organisation_id == kongsberg.id
-
-
-def test_a_stale_home_organisation_neither_decides_nor_receives_uploads(
-        client, login, kongsberg, notodden, person, first_aid, pending):
-    """Someone who left before home organisations were moved still has the old one as
-    employer: it is not a member's organisation, so it neither decides their record nor
-    gets their next upload (their first organisation does)."""
-    MembershipFactory(organisation=notodden, user=person)
-    db.session.delete(membership_of(person, kongsberg))
-    db.session.commit()
-    assert person.home_organisation_id == kongsberg.id
-    login(member(kongsberg, Role.ADMIN))
-    _is_out_of_reach(client, kongsberg, pending)
-    client.post("/logout")
-    login(person)
-    assert upload(client, first_aid.id, title="Nytt bevis").status_code == 302
-    assert [r.organisation_id for r in records_of(person)] == [kongsberg.id, notodden.id]
+    assert decide(client, kongsberg, record).status_code == 404
 
 
 # The file -------------------------------------------------------------------------------
-
-def _fetch(client, record):
-    return client.get(f"/me/competence/external/{record.id}/file")
-
 
 def test_the_file_is_served_to_the_owner_and_the_deciders_only(
         client, login, kongsberg, notodden, person, pending):
@@ -441,7 +338,7 @@ def test_the_file_is_served_to_the_owner_and_the_deciders_only(
     make_unit(kongsberg, "Hjemmetjenesten", people=[person], leaders=[leader])
     for viewer in (person, member(kongsberg, Role.ADMIN), leader):
         login(viewer)
-        response = _fetch(client, pending)
+        response = fetch_file(client, pending)
         assert response.status_code == 200, viewer
         assert response.data == PDF
         assert response.headers["Content-Type"] == "application/pdf"
@@ -449,19 +346,19 @@ def test_the_file_is_served_to_the_owner_and_the_deciders_only(
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         client.post("/logout")
     login(member(kongsberg, Role.ORGANISER))
-    assert _fetch(client, pending).status_code == 403
+    assert fetch_file(client, pending).status_code == 403
     client.post("/logout")
     login(member(notodden, Role.ADMIN))
-    assert _fetch(client, pending).status_code == 404
+    assert fetch_file(client, pending).status_code == 404
     client.post("/logout")
-    assert _fetch(client, pending).status_code == 302  # to the login page
+    assert fetch_file(client, pending).status_code == 302  # to the login page
 
 
 def test_the_person_deletes_their_own_record_and_file_at_any_time(
         client, login, kongsberg, person, pending):
     delete = f"/me/competence/external/{pending.id}/delete"
     login(member(kongsberg, Role.ADMIN))
-    _decide(client, kongsberg, pending)
+    decide(client, kongsberg, pending)
     client.post("/logout")
     login(member(kongsberg))
     assert client.post(delete).status_code == 404

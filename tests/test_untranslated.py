@@ -204,6 +204,8 @@ def _e_mail_context(world) -> dict:
             "competence": Competence(name=registration.course.title),
             "valid_until": date(2030, 1, 1), "leader": world.users["admin"],
             "offers": [(registration.course, "https://kurs.example.org/k")],
+            "renewals": [(Competence(name=registration.course.title),
+                          [(registration.course, "https://kurs.example.org/k")])],
             "lines": [(world.users["employee"], Competence(name=registration.course.title),
                        date(2030, 1, 1))],
             "competences": [Competence(name=registration.course.title)]}

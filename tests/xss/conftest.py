@@ -202,6 +202,8 @@ def seed_through_the_portal(setup: Setup) -> None:
         _page(setup, f"{path}?month=", clients["anonymous"].get(
             path, query_string={"month": PAYLOAD}))
 
+    _competence_flows(setup, alfa)
+
     # An e-mail that could not be delivered: the site admin's outbox page shows it.
     write_deferred()
     failed = db.session.scalars(select(OutboxMessage).where(
@@ -215,6 +217,45 @@ def seed_through_the_portal(setup: Setup) -> None:
         {"slug": "alfa", "course_id": str(doomed.id)},
         {"slug": "alfa", "token": ids["invitation_token"]},
     ]
+
+
+def _competence_flows(setup: Setup, alfa) -> None:
+    """An uploaded certificate decided with a note, an invitation to a course that grants
+    what the unit needs, and reminders to a person and their unit's leader: every
+    competence e-mail, with the payload in the names and texts they repeat."""
+    from frikomport.competence.models import Competence, CompetenceRecord, CourseCompetence
+    from frikomport.competence.reminders import send_expiry_reminders
+    from frikomport.tenancy.models import Membership
+    from frikomport.units.models import Unit
+
+    clients, users = setup.clients, setup.world.users
+    region = _one(select(Competence).where(Competence.organisation_id.is_(None)))
+    _post(clients["employee"], "/me/competence/external", {
+        "competence": str(region.id), "title": _text("Kurs hos Norsk Folkehjelp"),
+        "issuer": _text("Røde Kors"), "achieved_on": to_local(utcnow()).date().isoformat(),
+        "file": (io.BytesIO(PDF), "bevis.pdf")})
+    uploaded = db.session.scalars(select(CompetenceRecord).where(
+        CompetenceRecord.title == _text("Kurs hos Norsk Folkehjelp"))).one()
+    _post(clients["admin"], f"/o/alfa/admin/competence/approvals/{uploaded.id}",
+          {"decision": "reject", "note": _text("Uleselig")})
+    # The admin joins the unit the organiser leads; their HLR runs out in ten days.
+    unit = _one(select(Unit).where(Unit.organisation_id == alfa.id))
+    admin = users["admin"]
+    _one(select(Membership).where(Membership.user_id == admin.id)).unit_id = unit.id
+    today = to_local(utcnow()).date()
+    db.session.add(CompetenceRecord(
+        user_id=admin.id, competence_id=region.id, source="course", status="approved",
+        valid_from=today - timedelta(days=355), valid_until=today + timedelta(days=10),
+        title=_text("HLR"), issuer=_text("Alfa kommune")))
+    renewing = CourseFactory(organisation=alfa, title=_text("HLR-oppfrisking"),
+                             summary=_text("Kort om kurset"), sessions=[in_days(8)])
+    db.session.add(CourseCompetence(organisation_id=alfa.id, course_id=renewing.id,
+                                    competence_id=region.id))
+    db.session.commit()
+    _post(clients["organiser"], f"/o/alfa/admin/courses/{renewing.id}/invite-needing",
+          {"months": "6"})
+    assert send_expiry_reminders(db.session) >= 1
+    db.session.commit()
 
 
 @pytest.fixture(scope="package")

@@ -7,6 +7,7 @@ text; and no template switches escaping off."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -102,7 +103,8 @@ def test_every_email_template_renders_plain_text(xss_setup, template):
     sessions = [SimpleNamespace(starts_at=start, ends_at=end) for start, end in
                 (in_days(3), in_days(4))]
     course = SimpleNamespace(id=1, title=text("Førstehjelp"), organisation=organisation,
-                             sessions=sessions, location=location)
+                             sessions=sessions, location=location,
+                             starts_at=sessions[0].starts_at, seats_left=3)
     registration = SimpleNamespace(name=text("Gunnar Gjest"), course=course)
     user = SimpleNamespace(name=text("Eva Employee"))
     link = "https://kurs.example.org/x/token"
@@ -118,12 +120,29 @@ def test_every_email_template_renders_plain_text(xss_setup, template):
             course_url=link, cancel_url=link, promoted=True, position=2, by_organiser=True,
             reason=text("Syk"), subject=text("Emne"), body=text("Linje 1\n\nLinje 2"),
             organisation=organisation, name=text("Ivar"), inviter=text("Anne Admin"),
-            role=Role.ORGANISER, days=7, hours=2, login=link, reset=link)
+            role=Role.ORGANISER, days=7, hours=2, login=link, reset=link,
+            **_competence_context(text, user, course, link))
         message = queue_email(bag, "someone@example.org", subject, body)
         message.id, message.created_at = 1, utcnow()
         problems = email_problems(message, xss_setup.app.config["MAIL_FROM"])
     assert not problems, (template, problems, message.subject)
     assert PAYLOAD in message.subject + message.body_text, template
+
+
+def _competence_context(text, user, course, link) -> dict:
+    """What the certificate and competence e-mails are rendered with: hostile texts."""
+    competence = SimpleNamespace(name=text("HLR"))
+    certificate = SimpleNamespace(name=text("Gunnar Gjest"), course_title=text("Førstehjelp"),
+                                  host_name=text("Alfa kommune"), code="ABCD-EFGH-JKMN")
+    record = SimpleNamespace(title=text("Kurs hos Røde Kors"), competence=competence,
+                             user=user, decided_by=user, decision_note=text("Uleselig"),
+                             valid_until=date(2030, 1, 1))
+    return {"certificate": certificate, "verify_url": link, "mine_url": link,
+            "competence": competence, "valid_until": date(2030, 1, 1),
+            "offers": [(course, link)], "leader": user,
+            "renewals": [(competence, [(course, link)])],
+            "lines": [(user, competence, date(2030, 1, 1))], "competences": [competence],
+            "record": record, "approved": False, "url": link}
 
 
 # The rule behind it ------------------------------------------------------------------------

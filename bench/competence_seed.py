@@ -30,9 +30,9 @@ from datetime import timedelta
 from itertools import cycle
 
 from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from bench.pages_seed import FIRST, LAST, _insert, _next_id
+from bench.pages_seed import FIRST, LAST, _fix_sequences, _insert, _next_id
 from bench.statistics_seed import WEIGHTS
 from frikomport.accounts.models import User
 from frikomport.competence.models import (
@@ -230,16 +230,6 @@ def generate(rng: random.Random, people: int, records: int, requirements: int,
     return world, {"slug": slug, "matrix_units": matrix_units, "mine_email": MINE_EMAIL}
 
 
-def _fix_sequences() -> None:
-    """Move PostgreSQL's sequences past the explicit ids, and ANALYZE."""
-    if db.engine.dialect.name != "postgresql":
-        return
-    for table in TABLES:
-        db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                f"(SELECT max(id) FROM {table}))"))
-    db.session.commit()
-
-
 def sizes() -> dict[str, int]:
     """What the database holds (the demo's rows included)."""
     count = db.session.scalar
@@ -277,7 +267,7 @@ def seed_database(app, people: int, records: int, requirements: int, small: int 
         _insert(CompetenceRecord, world.records)
         db.session.commit()
         inserted = time.perf_counter()
-        _fix_sequences()
+        _fix_sequences(TABLES)
         found["sizes"] = sizes()
         db.session.remove()
     found["timings"] = {"migrate + demo": migrated - started,

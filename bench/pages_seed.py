@@ -209,10 +209,11 @@ def _courses(rng: random.Random, count: int, org_ids: list[int], users: list[dic
     return big["id"]
 
 
-def _fix_sequences() -> None:
+def _fix_sequences(tables=TABLES) -> None:
+    """Move PostgreSQL's sequences past the explicit ids of ``tables``, and ANALYZE."""
     if db.engine.dialect.name != "postgresql":
         return
-    for table in TABLES:
+    for table in tables:
         db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                 f"(SELECT max(id) FROM {table}))"))
     db.session.commit()

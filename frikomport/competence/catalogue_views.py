@@ -76,15 +76,8 @@ def region_list():
 @region_bp.route("/<int:competence_id>", methods=["GET", "POST"])
 def region_edit(competence_id: int):
     competence = catalogue.get_regional(db.session, current_user, competence_id)
-    form = CompetenceForm(obj=competence)
-    if form.validate_on_submit() and run_service(form, lambda: catalogue.update(
-            db.session, current_user, competence, form.data_for_service())):
-        flash(_("The changes are saved."), "success")
-        return redirect(url_for(".region_list"))
-    return render_form("competence/catalogue_edit.html", form, competence=competence,
-                       organisation=None, action_form=Form(),
-                       back=url_for(".region_list"),
-                       delete_url=url_for(".region_delete", competence_id=competence.id))
+    return _edit(competence, None, url_for(".region_list"),
+                 url_for(".region_delete", competence_id=competence.id))
 
 
 @region_bp.post("/<int:competence_id>/delete")
@@ -112,15 +105,8 @@ def organisation_list():
 @organisation_bp.route("/admin/competences/<int:competence_id>", methods=["GET", "POST"])
 def organisation_edit(competence_id: int):
     competence = catalogue.get_own(db.session, current_user, g.organisation, competence_id)
-    form = CompetenceForm(obj=competence)
-    if form.validate_on_submit() and run_service(form, lambda: catalogue.update(
-            db.session, current_user, competence, form.data_for_service())):
-        flash(_("The changes are saved."), "success")
-        return redirect(url_for(".organisation_list"))
-    return render_form("competence/catalogue_edit.html", form, competence=competence,
-                       organisation=g.organisation, action_form=Form(),
-                       back=url_for(".organisation_list"),
-                       delete_url=url_for(".organisation_delete", competence_id=competence.id))
+    return _edit(competence, g.organisation, url_for(".organisation_list"),
+                 url_for(".organisation_delete", competence_id=competence.id))
 
 
 @organisation_bp.post("/admin/competences/<int:competence_id>/delete")
@@ -128,6 +114,19 @@ def organisation_delete(competence_id: int):
     competence = catalogue.get_own(db.session, current_user, g.organisation, competence_id)
     return _delete(competence, url_for(".organisation_list"),
                    url_for(".organisation_edit", competence_id=competence.id))
+
+
+def _edit(competence, organisation, done: str, delete_url: str):
+    """The edit form of a competence (the region's: ``organisation`` None); saved, back
+    to the list."""
+    form = CompetenceForm(obj=competence)
+    if form.validate_on_submit() and run_service(form, lambda: catalogue.update(
+            db.session, current_user, competence, form.data_for_service())):
+        flash(_("The changes are saved."), "success")
+        return redirect(done)
+    return render_form("competence/catalogue_edit.html", form, competence=competence,
+                       organisation=organisation, action_form=Form(), back=done,
+                       delete_url=delete_url)
 
 
 def _delete(competence, done: str, refused: str):

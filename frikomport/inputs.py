@@ -48,6 +48,15 @@ def spreadsheet_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\n") else value
 
 
+SHEET_NAME_LENGTH = 31  # the most a worksheet name may have
+
+
+def spreadsheet_sheet_name(title: str) -> str:
+    """A worksheet name from any title: without the characters Excel refuses there,
+    at most 31 characters, never empty."""
+    return "".join(c for c in title if c not in "[]:*?/\\")[:SHEET_NAME_LENGTH] or "-"
+
+
 def _clean_value(value):
     if isinstance(value, str):
         return clean_text(value)

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from frikomport.audit.services import record
 from frikomport.competence.matrix import STANDING_LABELS, Matrix, state_words
-from frikomport.inputs import spreadsheet_cell
-from frikomport.statistics.exports import SHEET_NAME_LENGTH
+from frikomport.inputs import spreadsheet_cell, spreadsheet_sheet_name
 
 DATE_FORMAT = "yyyy-mm-dd"
 NAME_WIDTH, COLUMN_WIDTH = 30, 18
@@ -41,7 +40,7 @@ def to_xlsx(matrix: Matrix) -> bytes:
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_name(matrix.unit.name))
+    sheet = workbook.create_sheet(spreadsheet_sheet_name(matrix.unit.name))
     headers = [_("Name"), _("Job title")]
     for competence in matrix.competences:
         headers += [competence.name, _("%(competence)s: last valid day",
@@ -66,7 +65,7 @@ def to_xlsx(matrix: Matrix) -> bytes:
 
 
 def _summary_sheet(workbook, matrix: Matrix, words: dict) -> None:
-    sheet = workbook.create_sheet(_sheet_name(_("Summary")))
+    sheet = workbook.create_sheet(spreadsheet_sheet_name(_("Summary")))
     sheet.column_dimensions["A"].width = NAME_WIDTH
     sheet.append([_bold(sheet, _title(matrix))])
     sheet.append([_bold(sheet, header) for header in (
@@ -79,10 +78,6 @@ def _summary_sheet(workbook, matrix: Matrix, words: dict) -> None:
 def _title(matrix: Matrix) -> str:
     return _("Competence in %(unit)s on %(date)s", unit=matrix.unit.name,
              date=format_date(matrix.on, "long"))
-
-
-def _sheet_name(title: str) -> str:
-    return "".join(c for c in title if c not in "[]:*?/\\")[:SHEET_NAME_LENGTH] or "-"
 
 
 def _bold(sheet, text: str):

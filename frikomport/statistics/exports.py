@@ -7,13 +7,12 @@ import io
 from datetime import date, datetime
 from decimal import Decimal
 
-from frikomport.inputs import spreadsheet_cell
+from frikomport.inputs import spreadsheet_cell, spreadsheet_sheet_name
 from frikomport.statistics.tables import DAY, HOURS, MONEY, MONTH, RATE, Table
 from frikomport.timeutil import to_local
 
 FORMATS = {MONEY: "#,##0.00", HOURS: "0.0", RATE: "0.0%", MONTH: "yyyy-mm",
            DAY: "yyyy-mm-dd"}
-SHEET_NAME_LENGTH = 31  # the most a worksheet name may have
 
 
 def to_xlsx(tables: list[Table]) -> bytes:
@@ -24,7 +23,7 @@ def to_xlsx(tables: list[Table]) -> bytes:
 
     workbook = Workbook(write_only=True)
     for table in tables:
-        sheet = workbook.create_sheet(_sheet_name(table.title))
+        sheet = workbook.create_sheet(spreadsheet_sheet_name(table.title))
         sheet.column_dimensions["A"].width = 40
         heading = WriteOnlyCell(sheet, value=spreadsheet_cell(table.title))
         heading.font = Font(bold=True)
@@ -39,10 +38,6 @@ def to_xlsx(tables: list[Table]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _sheet_name(title: str) -> str:
-    return "".join(c for c in title if c not in "[]:*?/\\")[:SHEET_NAME_LENGTH]
 
 
 def _cell(sheet, value, kind: str, cell_type):

@@ -7,6 +7,8 @@ SECRET_KEY, and cookies are marked Secure.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 import sqlite3
@@ -67,6 +69,22 @@ def _web_address(env: dict[str, str], name: str) -> str:
     if value and not value.lower().startswith(("https://", "http://")):
         raise ConfigError(f"{name} must start with https://, not {value!r}")
     return value
+
+
+def _fernet_keys(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Fernet keys (urlsafe base64 of 32 bytes) separated by commas, each checked here so
+    that a mistyped key stops the start, not the first login."""
+    keys = tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+    for key in keys:
+        try:
+            raw = base64.urlsafe_b64decode(key.encode())
+        except (ValueError, binascii.Error) as exc:
+            raise ConfigError(f"{name}: {key[:4]}… is not base64") from exc
+        if len(raw) != 32:
+            raise ConfigError(f"{name}: each key must be 32 bytes in urlsafe base64 "
+                              "(python -c 'from cryptography.fernet import Fernet; "
+                              "print(Fernet.generate_key().decode())')")
+    return keys
 
 
 def _instance_secret_key(instance_dir: Path) -> str:
@@ -194,6 +212,16 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Housekeeping (purges, expiries) from a thread in the web process, every N seconds.
         "HOUSEKEEPING_IN_PROCESS": _bool(env.get("HOUSEKEEPING_IN_PROCESS"), not production),
         "HOUSEKEEPING_SECONDS": _int(env, "HOUSEKEEPING_SECONDS", 600),
+        # Single sign-on (frikomport/sso): Fernet keys that encrypt the providers' client
+        # secrets, comma-separated, newest first (older ones still decrypt, for rotation).
+        # Unset in development: one key derived from SECRET_KEY. Unset in production:
+        # SSO cannot be configured until it is set.
+        "SSO_SECRET_KEYS": _fernet_keys(env, "SSO_SECRET_KEYS"),
+        # Issuers on http:// or at private, loopback or link-local addresses (a provider on
+        # the test machine); refused in production, where the server would otherwise fetch
+        # whatever address an organisation admin typed in.
+        "SSO_ALLOW_LOCAL_ISSUERS": _bool(env.get("SSO_ALLOW_LOCAL_ISSUERS"), not production),
+        "SSO_HTTP_TIMEOUT": _int(env, "SSO_HTTP_TIMEOUT", 10),
         # Search: "whoosh" (embedded, one host) or "postgresql" (several app servers)
         "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "whoosh"),
         "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR", str(instance_dir / "search")),

@@ -50,6 +50,12 @@ def _rate_limit_counters(session: Session) -> int:
     return purge_expired(session)
 
 
+def _sso_attempts(session: Session) -> int:
+    from frikomport.sso.flow import purge_expired
+
+    return purge_expired(session)
+
+
 def _finished_courses(session: Session) -> int:
     """Published courses that have ended become finished. Besides being true, this keeps
     the catalogue fast: its lists walk published courses in start order, and ended ones
@@ -71,6 +77,7 @@ JOBS: dict[str, Callable[[Session], int]] = {
     "expired login sessions": _login_sessions,
     "expired invitations": _invitations,
     "expired rate-limit counters": _rate_limit_counters,
+    "expired single sign-on attempts": _sso_attempts,
     "finished courses": _finished_courses,
     "competence reminders": _competence_reminders,
 }

@@ -24,6 +24,13 @@ from frikomport.notifications.models import OutboxAttachment, OutboxMessage
 from frikomport.ratelimit.models import RateLimitCounter
 from frikomport.registrations.models import Registration, RegistrationEvent
 from frikomport.search.models import SearchDocument, SearchJob
+from frikomport.sso.models import (
+    ExternalIdentity,
+    IdentityProvider,
+    SsoAttempt,
+    SsoDomain,
+    SsoSession,
+)
 from frikomport.tenancy.models import Invitation, Membership, Organisation, Role
 from frikomport.units.models import Unit, UnitLeader
 
@@ -38,6 +45,8 @@ __all__ = [
     "CourseCompetence",
     "CourseInvitation",
     "CourseSession",
+    "ExternalIdentity",
+    "IdentityProvider",
     "Invitation",
     "InvoiceLine",
     "Location",
@@ -55,6 +64,9 @@ __all__ = [
     "SearchDocument",
     "SearchJob",
     "ServiceArea",
+    "SsoAttempt",
+    "SsoDomain",
+    "SsoSession",
     "Unit",
     "UnitLeader",
     "User",

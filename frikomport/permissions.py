@@ -31,6 +31,8 @@ class Permission(enum.StrEnum):
     # requirements, approving external certificates, every unit's matrix.
     MANAGE_COMPETENCE = "manage_competence"
     VIEW_COMPETENCE_DEMAND = "view_competence_demand"  # the region's demand, to plan courses
+    # Single sign-on (issue 15): the organisation's OpenID Connect provider and domains.
+    MANAGE_SSO = "manage_sso"
     # Site-level permission (site admins only)
     MANAGE_TENANTS = "manage_tenants"
 
@@ -49,6 +51,7 @@ ROLE_MATRIX: dict[Role, frozenset[Permission]] = {
         Permission.MANAGE_TAXONOMY,
         Permission.VIEW_EMPLOYER_STATISTICS,
         Permission.MANAGE_COMPETENCE,
+        Permission.MANAGE_SSO,
     },
 }
 

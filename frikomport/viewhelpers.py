@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import flash, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -117,3 +119,16 @@ def safe_next_url(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+def too_many_attempts(seconds: int):
+    """The 429 page for too many wrong passwords (accounts.throttle said wait)."""
+    minutes = max(1, (seconds + 59) // 60)
+    response = make_response(render_template(
+        "error.html", status=429, title=_("Too many attempts"),
+        message=ngettext("Too many wrong passwords from here. Try again in %(num)d minute, "
+                         "or choose a new password.",
+                         "Too many wrong passwords from here. Try again in %(num)d minutes, "
+                         "or choose a new password.", minutes)), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response

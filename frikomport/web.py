@@ -87,6 +87,8 @@ def register_blueprints(app: Flask) -> None:
     from frikomport.registrations.admin_views import bp as participants_bp
     from frikomport.registrations.views import bp as registrations_bp
     from frikomport.search.views import bp as search_bp
+    from frikomport.sso.admin_views import bp as sso_admin_bp
+    from frikomport.sso.views import bp as sso_bp
     from frikomport.statistics.views import bp as statistics_bp
     from frikomport.statistics.views import region_bp as region_statistics_bp
     from frikomport.tenancy.invitation_views import bp as invitations_bp
@@ -97,7 +99,7 @@ def register_blueprints(app: Flask) -> None:
                       privacy_notice_bp, accessibility_bp, my_data_bp, account_deletion_bp,
                       guest_data_bp, billing_bp, statistics_bp, region_statistics_bp,
                       competence_catalogue_bp, certificates_bp, competence_demand_bp,
-                      my_competence_bp, units_bp):
+                      my_competence_bp, units_bp, sso_bp, sso_admin_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 
@@ -124,10 +126,11 @@ def register_cli(app: Flask) -> None:
     from frikomport.privacy.cli import privacy_cli
     from frikomport.registrations.cli import registrations_cli, reminders_cli
     from frikomport.search.cli import search_cli
+    from frikomport.sso.cli import sso_cli
 
     for group in (users_cli, demo_cli, outbox_cli, courses_cli, reminders_cli,
                   registrations_cli, search_cli, housekeeping_cli, privacy_cli,
-                  competence_cli):
+                  competence_cli, sso_cli):
         app.cli.add_command(group)
 
 

@@ -21,8 +21,11 @@ def new_password_fields():
 
 
 class LoginForm(Form):
+    """E-mail first: without a password the address decides the way on (its
+    organisation's single sign-on, or the password step)."""
+
     email = _email_field()
-    password = PasswordField(_l("Password"), validators=[InputRequired()])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=1024)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 

@@ -11,6 +11,7 @@ disabling an account deletes them all.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
@@ -28,17 +29,19 @@ def lifetime() -> timedelta:
     return timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
 
 
-def start(session: Session, user: User) -> str:
+def start(session: Session, user: User) -> LoginSession:
     """Create a session for ``user``; the secret is set on the user for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(LoginSession(user_id=user.id, token_hash=digest(token), created_at=now,
-                             expires_at=now + lifetime()))
+    row = LoginSession(user_id=user.id, token_hash=digest(token), created_at=now,
+                       expires_at=now + lifetime())
+    session.add(row)
     user.login_token = token
-    return token
+    return row
 
 
-def log_in(session: Session, user: User, remember: bool = False) -> None:
+def log_in(session: Session, user: User, remember: bool = False,
+           then: Callable[[LoginSession], None] | None = None) -> None:
     """Log ``user`` in on this browser: a new server-side session and fresh cookies.
 
     Whatever the browser held before is dropped — a session of someone else who was
@@ -51,7 +54,10 @@ def log_in(session: Session, user: User, remember: bool = False) -> None:
     cookie_session.clear()
     if locale:
         cookie_session["locale"] = locale
-    start(session, user)
+    row = start(session, user)
+    if then is not None:  # something to keep with the session (sso: how it logged in)
+        session.flush()
+        then(row)
     session.commit()
     login_user(user, remember=remember, duration=lifetime())
 

@@ -6,14 +6,13 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from wtforms.fields.choices import SelectChoice
@@ -29,23 +28,20 @@ from frikomport.accounts.forms import (
 )
 from frikomport.errors import DomainError
 from frikomport.extensions import db, limiter
+from frikomport.sso import logout as sso_logout
+from frikomport.sso import lookup as sso_lookup
+from frikomport.sso import views as sso_views
 from frikomport.tenancy.scoping import get_organisation_by_id
 from frikomport.tenancy.services import list_organisations
-from frikomport.viewhelpers import no_store, render_form, run_service, safe_next_url
+from frikomport.viewhelpers import (
+    no_store,
+    render_form,
+    run_service,
+    safe_next_url,
+    too_many_attempts,
+)
 
 bp = Blueprint("accounts", __name__)
-
-
-def _too_many_attempts(seconds: int):
-    minutes = max(1, (seconds + 59) // 60)
-    response = make_response(render_template(
-        "error.html", status=429, title=_("Too many attempts"),
-        message=ngettext("Too many wrong passwords from here. Try again in %(num)d minute, "
-                         "or choose a new password.",
-                         "Too many wrong passwords from here. Try again in %(num)d minutes, "
-                         "or choose a new password.", minutes)), 429)
-    response.headers["Retry-After"] = str(seconds)
-    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,29 +50,50 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = LoginForm()
+    next_url = request.args.get("next")
     if form.validate_on_submit():
-        ip, email = request.remote_addr or "", services.normalise_email(form.email.data)
-        if wait := throttle.attempt(ip, email):
-            return _too_many_attempts(wait)
-        user = services.authenticate(db.session, email, form.password.data)
-        if user is None:
-            db.session.rollback()
-            form.form_errors.append(_("Wrong e-mail address or password."))
-        else:
-            sessions.log_in(db.session, user, remember=form.remember.data)
-            throttle.succeeded(ip, email)
-            flash(_("Welcome, %(name)s!", name=user.name), "success")
-            return redirect(safe_next_url(request.args.get("next"), url_for("core.index")))
-    return render_form("accounts/login.html", form)
+        email = services.normalise_email(form.email.data)
+        provider = sso_lookup.provider_for_email(db.session, email)
+        if provider is not None and not (form.password.data and
+                                         provider.allow_local_passwords):
+            return sso_views.to_provider(provider, next_url, login_hint=email)
+        if form.password.data and (response := _password_login(form, email, next_url)):
+            return response
+    step = "password" if form.is_submitted() and not form.email.errors else "email"
+    return render_form("accounts/login.html", form, step=step,
+                       providers=sso_lookup.login_providers(db.session))
+
+
+def _password_login(form: LoginForm, email: str, next_url: str | None):
+    """Check the password; the response on success or when throttled, else None (the
+    form then carries the error)."""
+    ip = request.remote_addr or ""
+    if wait := throttle.attempt(ip, email):
+        return too_many_attempts(wait)
+    user = services.authenticate(db.session, email, form.password.data)
+    if user is None:
+        db.session.rollback()
+        form.form_errors.append(_("Wrong e-mail address or password."))
+        return None
+    sessions.log_in(db.session, user, remember=form.remember.data)
+    throttle.succeeded(ip, email)
+    flash(_("Welcome, %(name)s!", name=user.name), "success")
+    return redirect(safe_next_url(next_url, url_for("core.index")))
 
 
 @bp.post("/logout")
 def logout():
+    offer = None
     if current_user.is_authenticated:
+        offer = sso_logout.end_session_offer(db.session, current_user.login_token,
+                                             str(get_locale()))
         sessions.end(db.session, current_user.login_token)
         db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
+    if offer:  # logged in through a provider: offer to log out there too
+        session[sso_views.LOGOUT_KEY] = offer
+        return redirect(url_for("sso.logged_out"))
     return redirect(url_for("core.index"))
 
 

@@ -138,6 +138,20 @@ SENTENCES: dict[str, Sentence] = {
                                    ("name",)),
     "course.competences_changed": Sentence(
         _l("%(actor)s changed which competences the course «%(object)s» gives"), ("title",)),
+    "sso.provider_created": Sentence(
+        _l("%(actor)s set up single sign-on through %(issuer)s"), ("issuer",)),
+    "sso.provider_updated": Sentence(_l("%(actor)s changed the single sign-on settings")),
+    "sso.provider_deleted": Sentence(
+        _l("%(actor)s removed single sign-on through %(issuer)s"), ("issuer",)),
+    "sso.domain_approved": Sentence(
+        _l("%(actor)s approved the domain %(domain)s for single sign-on"), ("domain",)),
+    "sso.domain_rejected": Sentence(
+        _l("%(actor)s rejected the domain %(domain)s for single sign-on"), ("domain",)),
+    "sso.login": Sentence(_l("%(actor)s logged in through %(provider)s"), ("provider",)),
+    "sso.account_created": Sentence(
+        _l("%(actor)s got an account by logging in through %(provider)s"), ("provider",)),
+    "sso.account_linked": Sentence(
+        _l("%(actor)s connected their account to %(provider)s"), ("provider",)),
 }
 UNKNOWN_ACTION = Sentence(_l("%(actor)s made a change to %(object)s"))
 UNKNOWN_ACTION_WITHOUT_OBJECT = Sentence(_l("%(actor)s made a change"))
@@ -178,6 +192,12 @@ FIELD_LABELS = {
     "invoice": _l("Invoice"), "credit_note": _l("Credit note"),
     "participant": _l("Participant"), "amount": _l("Amount"),
     "validity_months": _l("Valid for (months)"), "competences": _l("Competences"),
+    "issuer": _l("Issuer"), "client_id": _l("Client id"), "scopes": _l("Scopes"),
+    "email_claim": _l("Claim with the e-mail address"), "enabled": _l("Switched on"),
+    "allow_local_passwords": _l("Passwords allowed"), "label": _l("Name on the login button"),
+    "secret_changed": _l("New client secret"), "domains_added": _l("Domains added"),
+    "domains_removed": _l("Domains removed"), "provider": _l("Login service"),
+    "domain": _l("Domain"), "proof": _l("Proof"),
 }
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel", "sign-in sheet": _l("sign-in sheet")}
 # Details that hold what organisers wrote (course content): marked as Bokmål on pages

@@ -1,0 +1,162 @@
+"""Logging in through an organisation's provider: the way there, the way back, linking
+an existing account by its password, and the page after logging out."""
+
+from __future__ import annotations
+
+import time
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from frikomport.accounts import sessions, throttle
+from frikomport.accounts.passwords import verify_password
+from frikomport.accounts.services import find_user_by_email
+from frikomport.extensions import db, limiter
+from frikomport.forms import Form
+from frikomport.sso import flow, identities, logout
+from frikomport.sso.errors import SsoError
+from frikomport.sso.forms import LinkForm
+from frikomport.sso.identities import PendingLink
+from frikomport.sso.lookup import provider_of
+from frikomport.sso.models import IdentityProvider
+from frikomport.tenancy.scoping import get_organisation
+from frikomport.viewhelpers import (
+    no_store,
+    render_form,
+    run_service,
+    safe_next_url,
+    too_many_attempts,
+)
+
+bp = Blueprint("sso", __name__)
+
+STATE_KEY, LINK_KEY, LOGOUT_KEY = "sso_state", "sso_link", "sso_logout"
+LINK_SECONDS = 600
+
+
+def failure(error: SsoError):
+    return render_template("sso/error.html", message=error.message,
+                           status=error.status), error.status
+
+
+def to_provider(provider: IdentityProvider, next_url: str | None, login_hint: str = ""):
+    """Send the browser to ``provider`` (a 303 from the login forms' POST)."""
+    try:
+        url, state = flow.begin(db.session, provider, safe_next_url(next_url, ""),
+                                login_hint=login_hint, locale=str(get_locale()))
+        db.session.commit()
+    except SsoError as error:
+        db.session.rollback()
+        return failure(error)
+    session[STATE_KEY] = state
+    return redirect(url, 303)
+
+
+@bp.post("/login/sso/<slug>")
+@limiter.limit("30 per minute")
+def start(slug: str):
+    """The organisation's button on the login page (a form, so CSRF-protected)."""
+    if not Form().validate_on_submit():
+        abort(400)
+    provider = provider_of(db.session, get_organisation(db.session, slug))
+    if provider is None or not provider.enabled:
+        abort(404)
+    return to_provider(provider, request.args.get("next"))
+
+
+@bp.get("/login/sso/callback")
+@no_store
+@limiter.limit("30 per minute")
+def callback():
+    try:
+        returned = flow.finish(db.session, request.args, session.pop(STATE_KEY, None))
+    except SsoError as error:
+        db.session.commit()  # the attempt is used up either way: a state works once
+        return failure(error)
+    db.session.commit()
+    try:
+        signed_in = _sign_in(returned)
+    except SsoError as error:
+        db.session.rollback()
+        return failure(error)
+    if isinstance(signed_in, PendingLink):
+        session[LINK_KEY] = {**signed_in.__dict__, "next": returned.next_url,
+                             "end_session": returned.end_session_endpoint,
+                             "until": time.time() + LINK_SECONDS}
+        return redirect(url_for("sso.link"))
+    _log_in(signed_in, returned.provider, returned.id_token, returned.end_session_endpoint)
+    return redirect(safe_next_url(returned.next_url, url_for("core.index")))
+
+
+def _sign_in(returned: flow.Return):
+    """identities.sign_in, committed; run again if a simultaneous first login of the same
+    person made the account or link first (a unique row), so the second finds it."""
+    for attempt in range(1, 4):
+        try:
+            signed_in = identities.sign_in(db.session, returned.provider, returned.claims)
+            db.session.flush()
+            return signed_in
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 3:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _log_in(user, provider: IdentityProvider, id_token: str | None,
+            end_session_endpoint: str | None) -> None:
+    sessions.log_in(db.session, user, then=lambda row: logout.remember(
+        db.session, row, provider, id_token, end_session_endpoint))
+    flash(_("Welcome, %(name)s!", name=user.name), "success")
+
+
+@bp.route("/login/sso/link", methods=["GET", "POST"])
+@no_store
+def link():
+    data = session.get(LINK_KEY)
+    if not data or data.get("until", 0) < time.time():
+        session.pop(LINK_KEY, None)
+        flash(_("The login has expired. Log in again."), "info")
+        return redirect(url_for("accounts.login"))
+    pending = PendingLink(data["provider_id"], data["subject"], data["email"], data["name"])
+    provider = db.session.get(IdentityProvider, pending.provider_id)
+    if provider is None:
+        abort(404)
+    form = LinkForm()
+    if form.validate_on_submit():
+        ip = request.remote_addr or ""
+        if wait := throttle.attempt(ip, pending.email):
+            return too_many_attempts(wait)
+        user = find_user_by_email(db.session, pending.email)
+        if user is None or not user.password_hash or not verify_password(
+                user.password_hash, form.password.data):
+            form.form_errors.append(_("The password is wrong."))
+        elif run_service(form, lambda: identities.link_with_password(db.session, pending,
+                                                                     user)):
+            throttle.succeeded(ip, pending.email)
+            session.pop(LINK_KEY, None)
+            _log_in(user, provider, None, data.get("end_session"))
+            return redirect(safe_next_url(data.get("next"), url_for("core.index")))
+    return render_form("sso/link.html", form, email=pending.email, provider=provider)
+
+
+@bp.get("/logout/done")
+def logged_out():
+    """After the portal's logout: offer to log out at the provider too. The provider
+    sends people back here afterwards, when there is nothing more to offer."""
+    offer = session.pop(LOGOUT_KEY, None)
+    if current_user.is_authenticated or not offer:
+        return redirect(url_for("core.index"))
+    return render_template("sso/logged_out.html", provider_name=offer[0], end_url=offer[1])

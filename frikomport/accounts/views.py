@@ -105,6 +105,12 @@ def signup():
     form.organisation.choices = [SelectChoice("", _("Choose your employer")), *(
         SelectChoice(o.id, o.name) for o in list_organisations(db.session))]
     if form.validate_on_submit():
+        if provider := sso_lookup.provider_for_email(db.session, form.email.data):
+            # The organisation's login makes the account: no password to choose.
+            flash(_("%(name)s logs you in with your work account. Your account in the "
+                    "portal is made when you log in.", name=provider.display_name), "info")
+            return sso_views.to_provider(provider, None,
+                                         services.normalise_email(form.email.data))
         organisation = get_organisation_by_id(db.session, form.organisation.data)
         if run_service(form, lambda: services.sign_up(
             db.session, email=form.email.data, name=form.name.data, organisation=organisation,
@@ -164,6 +170,13 @@ def resend_confirmation():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        provider = sso_lookup.provider_for_email(db.session, form.email.data)
+        if provider is not None and not provider.allow_local_passwords:
+            # A password would not be accepted for the address (its domain, not its
+            # account, decides this: nothing is told about whether the account exists).
+            flash(_("Addresses of this domain log in through %(name)s, not with a password "
+                    "of the portal.", name=provider.display_name), "info")
+            return redirect(url_for("accounts.login"))
         services.request_password_reset(db.session, form.email.data)
         db.session.commit()
         flash(_("If an account exists for this address, we have sent it a link to choose a "

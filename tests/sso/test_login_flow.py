@@ -4,13 +4,16 @@ databases)."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from frikomport.accounts.models import User
 from frikomport.audit.models import AuditEvent
 from frikomport.extensions import db
+from frikomport.notifications.models import OutboxMessage
 from frikomport.sso.models import ExternalIdentity, SsoAttempt
 from frikomport.tenancy.models import Role
 from tests.factories import DEFAULT_PASSWORD, member
@@ -186,3 +189,43 @@ def test_a_site_admins_account_is_linked_only_by_its_password(portal, visitor, k
     set_up_provider(kongsberg, portal.provider.issuer)
     assert landed_on(visitor.log_in_with_button()) == "/login/sso/link"
     assert db.session.scalar(select(ExternalIdentity.id)) is None
+
+
+def test_signing_up_with_an_sso_address_goes_to_the_provider(portal, visitor, kongsberg,
+                                                             notodden):
+    set_up_provider(kongsberg, portal.provider.issuer)
+    response = visitor.post("/signup", {"name": "Kari", "email": KARI["email"],
+                                        "organisation": str(notodden.id)})
+    callback = visitor.sign_in_at_provider(visitor.to_provider(response))
+    assert landed_on(visitor.get(callback)) == "/"
+    assert [m.organisation_id for m in _user(KARI["email"]).memberships] == [kongsberg.id]
+
+
+def test_no_password_reset_for_a_domain_without_passwords(portal, visitor, kongsberg):
+    member(kongsberg, email=KARI["email"])
+    set_up_provider(kongsberg, portal.provider.issuer, allow_local_passwords=False)
+    assert landed_on(visitor.post("/password/forgot", {"email": KARI["email"]})) == "/login"
+    db.session.rollback()
+    assert db.session.scalar(select(OutboxMessage.id)) is None
+
+
+def test_two_first_logins_at_once_make_one_account(portal, kongsberg):
+    """The same person on two devices at the same moment: the second finds the account
+    and link the first made (a unique row lost is a retry, not an error)."""
+    set_up_provider(kongsberg, portal.provider.issuer)
+    visitors = [Visitor(portal) for _ in range(4)]
+    callbacks = [v.sign_in_at_provider(v.to_provider(v.post("/login/sso/kongsberg")))
+                 for v in visitors]
+    barrier = threading.Barrier(len(visitors))
+
+    def come_back(pair):
+        barrier.wait()
+        return pair[0].get(pair[1]).status_code
+
+    with ThreadPoolExecutor(len(visitors)) as pool:
+        statuses = list(pool.map(come_back, zip(visitors, callbacks, strict=True)))
+    assert statuses == [302] * len(visitors)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(User)) == 2  # + the site admin
+    assert db.session.scalar(select(func.count()).select_from(ExternalIdentity)) == 1
+    assert len(_user(KARI["email"]).memberships) == 1

@@ -59,7 +59,10 @@ def login():
             return sso_views.to_provider(provider, next_url, login_hint=email)
         if form.password.data and (response := _password_login(form, email, next_url)):
             return response
-    step = "password" if form.is_submitted() and not form.email.errors else "email"
+    # ?email= comes from the page of a provider that is down: straight to the password.
+    if not form.is_submitted() and (given := request.args.get("email", "")[:254]):
+        form.email.data = given
+    step = "password" if form.email.data and not form.email.errors else "email"
     return render_form("accounts/login.html", form, step=step,
                        providers=sso_lookup.login_providers(db.session))
 

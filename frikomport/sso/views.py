@@ -46,9 +46,11 @@ STATE_KEY, LINK_KEY, LOGOUT_KEY = "sso_state", "sso_link", "sso_logout"
 LINK_SECONDS = 600
 
 
-def failure(error: SsoError):
-    return render_template("sso/error.html", message=error.message,
-                           status=error.status), error.status
+def failure(error: SsoError, password_login: str | None = None):
+    """The page for a failed login; ``password_login`` links to the password step when
+    the person may log in that way instead (their provider is down, say)."""
+    return render_template("sso/error.html", message=error.message, status=error.status,
+                           password_login=password_login), error.status
 
 
 def to_provider(provider: IdentityProvider, next_url: str | None, login_hint: str = ""):
@@ -59,13 +61,16 @@ def to_provider(provider: IdentityProvider, next_url: str | None, login_hint: st
         db.session.commit()
     except SsoError as error:
         db.session.rollback()
-        return failure(error)
+        fallback = (url_for("accounts.login", email=login_hint, next=next_url)
+                    if login_hint and provider.allow_local_passwords else None)
+        return failure(error, fallback)
     session[STATE_KEY] = state
     return redirect(url, 303)
 
 
 @bp.post("/login/sso/<slug>")
-@limiter.limit("30 per minute")
+# Generous: a municipality's employees may all come from one address at 8 o'clock.
+@limiter.limit("300 per minute")
 def start(slug: str):
     """The organisation's button on the login page (a form, so CSRF-protected)."""
     if not Form().validate_on_submit():
@@ -78,7 +83,6 @@ def start(slug: str):
 
 @bp.get("/login/sso/callback")
 @no_store
-@limiter.limit("30 per minute")
 def callback():
     try:
         returned = flow.finish(db.session, request.args, session.pop(STATE_KEY, None))

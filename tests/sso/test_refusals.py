@@ -88,6 +88,10 @@ def test_a_provider_that_is_down_gets_a_clear_page(portal, visitor, kongsberg):
     assert dead not in response.text  # the page is for the person, the log for the admin
     email_first = visitor.post("/login", {"email": KARI["email"]})
     assert email_first.status_code == 502
+    # Passwords are allowed for the domain: the page offers the password step instead.
+    fallback = email_first.text.split('href="/login?')[1].split('"')[0].replace("&amp;", "&")
+    password_step = visitor.get(f"/login?{fallback}")
+    assert 'name="password"' in password_step.text and KARI["email"] in password_step.text
 
 
 def test_a_wrong_client_secret_is_a_clear_refusal(portal, visitor, kongsberg):

@@ -26,19 +26,22 @@ from frikomport.templating import register_filters
 
 
 def connect_receivers() -> None:
-    """Registrations react to course events, competence to attendance (idempotent:
-    blinker keeps one connection)."""
+    """Registrations react to course events, competence to attendance, single sign-on
+    to new passwords (idempotent: blinker keeps one connection)."""
+    from frikomport.accounts.signals import password_set
     from frikomport.competence.attendance import on_attendance_changed
     from frikomport.courses.signals import course_cancelled, course_changed, seats_changed
     from frikomport.registrations.services import on_course_cancelled, on_course_changed
     from frikomport.registrations.signals import attendance_changed
     from frikomport.search import indexer as search_indexer
+    from frikomport.sso.identities import forget_password_links
 
     course_cancelled.connect(on_course_cancelled)
     course_changed.connect(on_course_changed)
     course_changed.connect(search_indexer.enqueue)
     seats_changed.connect(search_indexer.enqueue)
     attendance_changed.connect(on_attendance_changed)
+    password_set.connect(forget_password_links)
 
 
 def init_extensions(app: Flask) -> None:

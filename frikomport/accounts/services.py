@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, object_session
 from frikomport.accounts import sessions, tokens
 from frikomport.accounts.models import User, new_session_nonce
 from frikomport.accounts.passwords import burn_time, hash_password, needs_rehash, verify_password
+from frikomport.accounts.signals import password_set
 from frikomport.audit.services import record
 from frikomport.db import lock_row, utcnow
 from frikomport.errors import DomainError, NotFoundError
@@ -208,6 +209,7 @@ def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.session_nonce = new_session_nonce()  # reset links already sent stop working
     sessions.end_all(object_session(user), user, keep=user.login_token)
+    password_set.send(user, session=object_session(user))
 
 
 def update_profile(session: Session, user: User, *, name: str, phone: str,

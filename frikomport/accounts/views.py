@@ -31,6 +31,7 @@ from frikomport.extensions import db, limiter
 from frikomport.sso import logout as sso_logout
 from frikomport.sso import lookup as sso_lookup
 from frikomport.sso import views as sso_views
+from frikomport.sso.csp import provider_forms
 from frikomport.tenancy.scoping import get_organisation_by_id
 from frikomport.tenancy.services import list_organisations
 from frikomport.viewhelpers import (
@@ -46,6 +47,7 @@ bp = Blueprint("accounts", __name__)
 
 @bp.route("/login", methods=["GET", "POST"])
 @no_store  # ?next= may carry a signed link (an invitation)
+@provider_forms
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
@@ -102,6 +104,7 @@ def logout():
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
+@provider_forms
 def signup():
     form = SignupForm()
     # The empty first option is chosen until the person picks one: no employer is guessed.
@@ -132,6 +135,8 @@ def finish_signup(token: str):
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(url_for("accounts.login"))
+    if refused := _no_passwords_for(pending["email"]):
+        return refused
     form = ResetPasswordForm()
     if form.validate_on_submit() and (created := run_service(
             form, lambda: services.finish_signup(db.session, token, form.password.data))):
@@ -173,13 +178,8 @@ def resend_confirmation():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        provider = sso_lookup.provider_for_email(db.session, form.email.data)
-        if provider is not None and not provider.allow_local_passwords:
-            # A password would not be accepted for the address (its domain, not its
-            # account, decides this: nothing is told about whether the account exists).
-            flash(_("Addresses of this domain log in through %(name)s, not with a password "
-                    "of the portal.", name=provider.display_name), "info")
-            return redirect(url_for("accounts.login"))
+        if refused := _no_passwords_for(form.email.data):
+            return refused
         services.request_password_reset(db.session, form.email.data)
         db.session.commit()
         flash(_("If an account exists for this address, we have sent it a link to choose a "
@@ -196,6 +196,8 @@ def reset_password(token: str):
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(url_for("accounts.forgot_password"))
+    if refused := _no_passwords_for(user.email):
+        return refused
     form = ResetPasswordForm()
     if form.validate_on_submit() and run_service(
         form, lambda: services.reset_password(db.session, token, form.password.data)
@@ -205,6 +207,19 @@ def reset_password(token: str):
         return redirect(url_for("core.index"))
     return render_form("accounts/reset_password.html", form, email=user.email,
                        new_account=user.password_hash is None)
+
+
+def _no_passwords_for(email: str):
+    """A redirect to the login page when the address's domain logs in only through its
+    organisation's provider (a reset link sent before that rule came must not get round
+    it); None when passwords are allowed. The domain decides, not the account, so this
+    tells nobody whether the address has one."""
+    provider = sso_lookup.provider_for_email(db.session, email)
+    if provider is None or provider.allow_local_passwords:
+        return None
+    flash(_("Addresses of this domain log in through %(name)s, not with a password of the "
+            "portal.", name=provider.display_name), "info")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -197,7 +197,10 @@ FIELD_LABELS = {
     "allow_local_passwords": _l("Passwords allowed"), "label": _l("Name on the login button"),
     "secret_changed": _l("New client secret"), "domains_added": _l("Domains added"),
     "domains_removed": _l("Domains removed"), "provider": _l("Login service"),
-    "domain": _l("Domain"), "proof": _l("Proof"),
+    "domain": _l("Domain"), "proof": _l("Proof"), "subject": _l("Identifier (sub)"),
+    "links_removed": _l("Connected people unlinked"),
+    "approvals_withdrawn": _l("Domains that must be approved again"),
+    "authorization_origin": _l("Address of the login page"),
 }
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel", "sign-in sheet": _l("sign-in sheet")}
 # Details that hold what organisers wrote (course content): marked as Bokmål on pages

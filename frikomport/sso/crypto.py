@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
 
-from frikomport.errors import DomainError
+from frikomport.sso.errors import ProviderUnavailable
 
 
 def _keys() -> list[bytes]:
@@ -25,8 +25,8 @@ def _keys() -> list[bytes]:
     if keys:
         return keys
     if config.get("ENV_NAME") == "production":
-        raise DomainError(_("Single sign-on cannot be set up yet: the operator has not set "
-                            "SSO_SECRET_KEYS."))
+        raise ProviderUnavailable(_("Single sign-on cannot be set up yet: the operator has "
+                                    "not set SSO_SECRET_KEYS."))
     # Development and tests: a key of its own derived from SECRET_KEY.
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                    info=b"frikomport sso client secrets").derive(config["SECRET_KEY"].encode())
@@ -45,8 +45,9 @@ def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise DomainError(_("The saved client secret cannot be read with the keys the portal "
-                            "has now. An administrator must enter it again.")) from exc
+        raise ProviderUnavailable(_("The saved client secret cannot be read with the keys "
+                                    "the portal has now. An administrator must enter it "
+                                    "again.")) from exc
 
 
 def rotate(token: str) -> str:

@@ -43,12 +43,11 @@ ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
 
 
 @dataclass(frozen=True)
-class Return:
+class LoginResult:
     """What came back from the provider: the checked ID token's claims."""
 
     provider: IdentityProvider
     claims: dict
-    id_token: str
     next_url: str
     end_session_endpoint: str | None
 
@@ -84,7 +83,7 @@ def begin(session: Session, provider: IdentityProvider, next_url: str = "",
     return url, state
 
 
-def finish(session: Session, args, browser_state: str | None) -> Return:
+def finish(session: Session, args, browser_state: str | None) -> LoginResult:
     """Check what the provider sent back (the callback's query ``args``) and return the
     person's claims; raise :class:`SsoError` with a message for anything else."""
     state = args.get("state", "")
@@ -111,7 +110,7 @@ def finish(session: Session, args, browser_state: str | None) -> Return:
         extra = _userinfo(provider, document, token, claims["sub"])
         claims = {**claims, **{key: value for key, value in extra.items()
                                if claims.get(key) in (None, "")}}
-    return Return(provider, claims, token["id_token"], attempt.next_url,
+    return LoginResult(provider, claims, attempt.next_url,
                   logout.end_session_endpoint(document))
 
 
@@ -144,7 +143,7 @@ def _exchange(provider: IdentityProvider, document: dict, code: str, verifier: s
     client = _client(provider, document, crypto.decrypt(provider.client_secret_encrypted))
     try:
         token = client.fetch_token(document["token_endpoint"], grant_type="authorization_code",
-                                   code=code, code_verifier=verifier)
+                                   code=code, code_verifier=verifier, allow_redirects=False)
     except (requests.RequestException, OAuth2Error, OAuthError, ValueError) as exc:
         current_app.logger.warning("SSO: token request to %s failed: %s", provider.issuer, exc)
         raise ProviderUnavailable(_("Your organisation's login service did not accept the "

@@ -8,6 +8,10 @@ from frikomport.sso.models import DEFAULT_EMAIL_CLAIM, DEFAULT_SCOPES
 
 class LinkForm(Form):
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=128)])
+    confirm = BooleanField(_l("Yes, I want to log in to this account through this "
+                              "organisation's login from now on"),
+                           validators=[InputRequired(message=_l(
+                               "Tick the box to connect the account."))])
 
 
 class ProviderForm(Form):

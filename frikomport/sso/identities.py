@@ -6,10 +6,14 @@ The rules, in the order they are tried:
 2. The address is in a domain the provider vouches for (approved by the site admin):
    the account of that address, made just in time if there is none, marked
    e-mail-verified. The provider is the authority for its domain, so an existing
-   account of the address is linked at once — except a site admin's, which holds the
-   whole install and is linked only by its password, as in rule 3.
+   account of the address is linked at once — except a site admin's (it holds the whole
+   install), one the provider already knows under another ``sub``, or when the provider
+   says the address is not verified: those are linked only by their password, as in
+   rule 3.
 3. Any other address: only an existing account, and only after the person has typed
-   that account's password once (:func:`link_with_password`). No account is made: the
+   that account's password once (:func:`link_with_password`) — and never an address
+   of a domain another organisation's provider vouches for: that address logs in there.
+   A link proved by a password ends when the password is changed or reset. No account is made: the
    provider is no authority for the address, and an account made for it could later be
    taken over by whoever controls that provider.
 
@@ -24,13 +28,14 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from frikomport.accounts.models import User
 from frikomport.accounts.services import find_user_by_email, normalise_email
 from frikomport.audit.services import record
 from frikomport.db import utcnow
+from frikomport.sso import lookup
 from frikomport.sso.errors import LoginRefused
 from frikomport.sso.models import ExternalIdentity, IdentityProvider
 from frikomport.tenancy.models import Membership, Role
@@ -55,8 +60,9 @@ def sign_in(session: Session, provider: IdentityProvider, claims: dict) -> User 
     if identity is not None:
         return _welcome(session, provider, identity, claims)
     email = _email(provider, claims)
+    _refuse_another_providers_address(session, provider, email)
     user = find_user_by_email(session, email)
-    if not provider.vouches_for(email) or (user is not None and user.is_site_admin):
+    if not _may_vouch(session, provider, claims, email, user):
         if user is None:
             raise LoginRefused(_(
                 "Your address %(email)s is not in an e-mail domain that %(name)s is approved "
@@ -70,11 +76,42 @@ def sign_in(session: Session, provider: IdentityProvider, claims: dict) -> User 
         session.add(user)
         session.flush()
         record(session, user, "sso.account_created", user, provider.organisation,
-               email=email, provider=provider.display_name)
+               email=email, provider=provider.display_name, subject=subject)
+        linked_by = "created"
     else:
         record(session, user, "sso.account_linked", user, provider.organisation,
-               email=email, provider=provider.display_name, proof="domain")
-    return _welcome(session, provider, _link(session, provider, user, subject), claims)
+               email=email, provider=provider.display_name, proof="domain", subject=subject)
+        linked_by = "domain"
+    identity = _link(session, provider, user, subject, linked_by)
+    return _welcome(session, provider, identity, claims)
+
+
+def _may_vouch(session: Session, provider: IdentityProvider, claims: dict, email: str,
+               user: User | None) -> bool:
+    """May the provider's word alone open the account of ``email`` (rule 2)? Not when
+    the provider itself says the address is unverified, not for a site admin's account,
+    and not for an account it already knows under another ``sub`` (an address given to
+    a new employee must not open the old one's account)."""
+    if not provider.vouches_for(email) or claims.get("email_verified") in (False, "false"):
+        return False
+    if user is None:
+        return True
+    if user.is_site_admin:
+        return False
+    return session.scalar(select(ExternalIdentity.id).where(
+        ExternalIdentity.provider_id == provider.id,
+        ExternalIdentity.user_id == user.id)) is None
+
+
+def _refuse_another_providers_address(session: Session, provider: IdentityProvider,
+                                      email: str) -> None:
+    """An address of a domain another organisation's provider vouches for belongs to that
+    login: a password typed here must not tie it to this provider (its owner may even be
+    barred from passwords)."""
+    owner = lookup.provider_for_email(session, email)
+    if owner is not None and owner.id != provider.id:
+        raise LoginRefused(_("Your address %(email)s logs in through %(name)s. Use that "
+                             "login.", email=email, name=owner.display_name))
 
 
 def link_with_password(session: Session, pending: PendingLink, user: User) -> User:
@@ -82,22 +119,31 @@ def link_with_password(session: Session, pending: PendingLink, user: User) -> Us
     provider = session.get(IdentityProvider, pending.provider_id)
     if provider is None or not provider.enabled:
         raise LoginRefused(_("Logging in through this organisation is switched off."))
+    _refuse_another_providers_address(session, provider, user.email)
     record(session, user, "sso.account_linked", user, provider.organisation,
-           email=user.email, provider=provider.display_name, proof="password")
-    identity = _link(session, provider, user, pending.subject)
+           email=user.email, provider=provider.display_name, proof="password",
+           subject=pending.subject)
+    identity = _link(session, provider, user, pending.subject, "password")
     return _welcome(session, provider, identity, {"name": pending.name})
 
 
-def _link(session: Session, provider: IdentityProvider, user: User,
-          subject: str) -> ExternalIdentity:
-    """Link the account; a link it had to another ``sub`` of this provider (the person's
-    directory account was made anew) is replaced."""
+def forget_password_links(user: User, session: Session) -> None:
+    """Receiver of accounts' ``password_set``: links proved by a password end with it, so
+    whoever proved it (someone who had learnt the password, say) is shut out too."""
+    session.execute(delete(ExternalIdentity).where(
+        ExternalIdentity.user_id == user.id, ExternalIdentity.linked_by == "password"))
+
+
+def _link(session: Session, provider: IdentityProvider, user: User, subject: str,
+          linked_by: str) -> ExternalIdentity:
+    """Link the account; a link it had to another ``sub`` of this provider is replaced
+    (only by a password proof: rule 2 never replaces one)."""
     for old in session.scalars(select(ExternalIdentity).where(
             ExternalIdentity.provider_id == provider.id, ExternalIdentity.user_id == user.id)):
         session.delete(old)
     session.flush()
     identity = ExternalIdentity(organisation_id=provider.organisation_id, provider=provider,
-                                user=user, subject=subject)
+                                user=user, subject=subject, linked_by=linked_by)
     session.add(identity)
     session.flush()
     return identity

@@ -2,10 +2,9 @@
 
 The portal's own session always ends at once. The provider's session (the person's
 Entra ID or Feide login, used by other services too) is only *offered* to be ended:
-the logged-out page links to the provider's end-session endpoint, naming the session
-with the ID token it gave us and asking to come back to ``/logout/done``. The endpoint
-is kept with the session at login, so logging out never waits for a provider that is
-slow or down.
+the logged-out page links to the provider's end-session endpoint, naming our client
+and asking to come back to ``/logout/done``. The endpoint is kept with the session at
+login, so logging out never waits for a provider that is slow or down.
 """
 
 from __future__ import annotations
@@ -24,9 +23,9 @@ from frikomport.urls import external_url
 
 
 def remember(session: Session, login: LoginSession, provider: IdentityProvider,
-             id_token: str | None, end_session_endpoint: str | None) -> None:
+             end_session_endpoint: str | None) -> None:
     session.add(SsoSession(login_session_id=login.id, provider_id=provider.id,
-                           id_token=id_token, end_session_endpoint=end_session_endpoint))
+                           end_session_endpoint=end_session_endpoint))
 
 
 def end_session_endpoint(document: dict) -> str | None:
@@ -56,7 +55,5 @@ def end_session_offer(session: Session, login_token: str | None,
     endpoint = row.end_session_endpoint
     query = {"client_id": row.provider.client_id, "ui_locales": locale,
              "post_logout_redirect_uri": external_url("sso.logged_out")}
-    if row.id_token:
-        query["id_token_hint"] = row.id_token
     separator = "&" if "?" in endpoint else "?"
     return row.provider.display_name, f"{endpoint}{separator}{urlencode(query)}"

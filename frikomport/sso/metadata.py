@@ -36,10 +36,17 @@ _keys: dict[str, tuple[float, KeySet]] = {}
 
 
 def normalise_issuer(url: str) -> str:
-    """The issuer as providers write it in their tokens: no trailing slash, no query."""
+    """The issuer as typed, checked; :func:`discover` then gives it as the provider
+    writes it (with or without a trailing slash)."""
     url = url.strip()
     check_address(url)
-    return url.rstrip("/")
+    return url
+
+
+def origin(url: str) -> str:
+    """``https://host[:port]`` of an address."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def check_address(url: str) -> None:
@@ -88,19 +95,21 @@ def fetch_json(url: str) -> dict:
 
 def discover(issuer: str, fresh: bool = False) -> dict:
     """The provider's discovery document, checked: it must name the same issuer (a
-    different one would let tokens of another tenant of the provider in) and the
-    endpoints a code flow needs, on addresses we may fetch."""
+    different one would let tokens of another tenant of the provider in; a trailing
+    slash aside, which the document's ``issuer`` then settles) and the endpoints a code
+    flow needs, on addresses we may fetch."""
     now = time.monotonic()
     with _lock:
         cached = _metadata.get(issuer)
     if cached and not fresh and now - cached[0] < METADATA_SECONDS:
         return cached[1]
-    document = fetch_json(f"{issuer}/.well-known/openid-configuration")
-    if document.get("issuer") != issuer:
+    document = fetch_json(f"{issuer.rstrip('/')}/.well-known/openid-configuration")
+    found = document.get("issuer")
+    if not isinstance(found, str) or found.rstrip("/") != issuer.rstrip("/"):
         raise ProviderUnavailable(_(
             "The login service says its issuer is %(found)s, not %(expected)s. Check the "
             "issuer address in the single sign-on settings.",
-            found=str(document.get("issuer"))[:200], expected=issuer))
+            found=str(found)[:200], expected=issuer))
     for name in REQUIRED_ENDPOINTS:
         if not isinstance(document.get(name), str):
             raise ProviderUnavailable(_("The login service's discovery document has no "

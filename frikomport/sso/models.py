@@ -33,7 +33,12 @@ class IdentityProvider(db.Model):
     # Shown on the login button, e.g. "Kongsberg kommune (Entra ID)"; empty: the
     # organisation's name.
     label: Mapped[str] = mapped_column(String(100), default="")
+    # Exactly as the provider's discovery document states it (ID tokens must match it).
     issuer: Mapped[str] = mapped_column(String(300))
+    # Scheme and host of its authorization endpoint: the login pages' Content Security
+    # Policy lets their forms lead there (form-action also covers the redirect).
+    authorization_origin: Mapped[str] = mapped_column(String(300), default="",
+                                                      server_default="")
     client_id: Mapped[str] = mapped_column(String(200))
     # Fernet token (sso.crypto); the secret itself is never stored or shown.
     client_secret_encrypted: Mapped[str] = mapped_column(Text)
@@ -100,6 +105,11 @@ class ExternalIdentity(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     subject: Mapped[str] = mapped_column(String(255))
+    # How the account was tied to the provider: "created" (made by the first login),
+    # "domain" (an account of a vouched domain) or "password" (proved by its password;
+    # such links end when the password is changed or reset).
+    linked_by: Mapped[str] = mapped_column(String(10), default="created",
+                                           server_default="created")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -125,7 +135,9 @@ class SsoAttempt(db.Model):
 
 class SsoSession(db.Model):
     """What logging out needs of a login session that came from a provider: which
-    provider, and the ID token to name the session at its end-session endpoint."""
+    provider, and its end-session endpoint. (The ID token is not kept: the end-session
+    request names the client instead, which keeps the cookie small and the token's
+    personal data out of storage.)"""
 
     __tablename__ = "sso_session"
 
@@ -133,8 +145,6 @@ class SsoSession(db.Model):
         ForeignKey("login_session.id", ondelete="CASCADE"), primary_key=True)
     provider_id: Mapped[int] = mapped_column(
         ForeignKey("identity_provider.id", ondelete="CASCADE"), index=True)
-    # Null when the login was linked by password (the token was not kept that long).
-    id_token: Mapped[str | None] = mapped_column(Text)
     # The provider's end-session endpoint as it was at login (null: it has none), so that
     # logging out never waits for the provider.
     end_session_endpoint: Mapped[str | None] = mapped_column(String(500))

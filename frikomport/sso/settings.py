@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from frikomport.accounts.models import User
@@ -74,7 +74,9 @@ def save_provider(session: Session, actor, organisation: Organisation, *, issuer
         raise DomainError(_("The claim is a name such as email, upn or preferred_username."))
     if provider is None and not client_secret:
         raise DomainError(_("Give the client secret."))
-    metadata.discover(values["issuer"], fresh=True)
+    document = metadata.discover(values["issuer"], fresh=True)
+    values["issuer"] = document["issuer"]
+    values["authorization_origin"] = metadata.origin(document["authorization_endpoint"])
     created = provider is None
     if created:
         provider = IdentityProvider(organisation=organisation, **values,
@@ -82,6 +84,7 @@ def save_provider(session: Session, actor, organisation: Organisation, *, issuer
         session.add(provider)
     changes = {name: [getattr(provider, name), value] for name, value in values.items()
                if not created and getattr(provider, name) != value}
+    other_authority = bool({"issuer", "client_id"} & changes.keys())
     for name, value in values.items():
         setattr(provider, name, value)
     if client_secret:
@@ -89,10 +92,30 @@ def save_provider(session: Session, actor, organisation: Organisation, *, issuer
     provider.updated_at = utcnow()
     session.flush()
     added, removed = _sync_domains(session, actor, provider, parse_domains(domains))
+    details = {}
+    if other_authority:
+        details = _forget_trust(session, actor, provider)
     record(session, actor, "sso.provider_created" if created else "sso.provider_updated",
            provider, organisation, changes=changes, secret_changed=bool(client_secret),
-           domains_added=added, domains_removed=removed)
+           domains_added=added, domains_removed=removed, **details)
     return provider
+
+
+def _forget_trust(session: Session, actor, provider: IdentityProvider) -> dict:
+    """Another issuer or client is another authority: the people it identified are
+    unlinked (its ``sub`` values meant someone at the old one), and — unless the site
+    admin made the change — its domains wait for approval again, since an approval was
+    given to the old provider (else an organisation admin could point an approved
+    domain at a provider of their own and log in to its accounts)."""
+    links = session.execute(delete(ExternalIdentity).where(
+        ExternalIdentity.provider_id == provider.id)).rowcount
+    withdrawn = []
+    if not actor.is_site_admin:
+        for domain in provider.domains:
+            if domain.approved_at is not None:
+                domain.approved_at, domain.approved_by_id = None, None
+                withdrawn.append(domain.domain)
+    return {"links_removed": links, "approvals_withdrawn": withdrawn}
 
 
 def _sync_domains(session: Session, actor, provider: IdentityProvider,

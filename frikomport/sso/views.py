@@ -21,8 +21,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from frikomport.accounts import sessions, throttle
-from frikomport.accounts.passwords import verify_password
-from frikomport.accounts.services import find_user_by_email
+from frikomport.accounts.services import authenticate
 from frikomport.extensions import db, limiter
 from frikomport.forms import Form
 from frikomport.sso import flow, identities, logout
@@ -85,73 +84,82 @@ def start(slug: str):
 @no_store
 def callback():
     try:
-        returned = flow.finish(db.session, request.args, session.pop(STATE_KEY, None))
+        result = flow.finish(db.session, request.args, session.pop(STATE_KEY, None))
     except SsoError as error:
         db.session.commit()  # the attempt is used up either way: a state works once
         return failure(error)
     db.session.commit()
     try:
-        signed_in = _sign_in(returned)
+        signed_in = _sign_in(result)
     except SsoError as error:
         db.session.rollback()
         return failure(error)
     if isinstance(signed_in, PendingLink):
-        session[LINK_KEY] = {**signed_in.__dict__, "next": returned.next_url,
-                             "end_session": returned.end_session_endpoint,
+        session[LINK_KEY] = {**signed_in.__dict__, "next": result.next_url,
+                             "end_session": result.end_session_endpoint,
                              "until": time.time() + LINK_SECONDS}
         return redirect(url_for("sso.link"))
-    _log_in(signed_in, returned.provider, returned.id_token, returned.end_session_endpoint)
-    return redirect(safe_next_url(returned.next_url, url_for("core.index")))
+    _log_in(signed_in, result.provider, result.end_session_endpoint)
+    return redirect(safe_next_url(result.next_url, url_for("core.index")))
 
 
-def _sign_in(returned: flow.Return):
-    """identities.sign_in, committed; run again if a simultaneous first login of the same
+def _sign_in(result: flow.LoginResult, attempts: int = 3):
+    """identities.sign_in, flushed; run again if a simultaneous first login of the same
     person made the account or link first (a unique row), so the second finds it."""
-    for attempt in range(1, 4):
+    for attempt in range(1, attempts + 1):
         try:
-            signed_in = identities.sign_in(db.session, returned.provider, returned.claims)
+            signed_in = identities.sign_in(db.session, result.provider, result.claims)
             db.session.flush()
             return signed_in
         except IntegrityError:
             db.session.rollback()
-            if attempt == 3:
+            if attempt == attempts:
                 raise
-    raise AssertionError("unreachable")
+    return None
 
 
-def _log_in(user, provider: IdentityProvider, id_token: str | None,
-            end_session_endpoint: str | None) -> None:
+def _log_in(user, provider: IdentityProvider, end_session_endpoint: str | None) -> None:
     sessions.log_in(db.session, user, then=lambda row: logout.remember(
-        db.session, row, provider, id_token, end_session_endpoint))
+        db.session, row, provider, end_session_endpoint))
     flash(_("Welcome, %(name)s!", name=user.name), "success")
+
+
+def _pending_link() -> tuple[PendingLink, dict] | None:
+    """The link waiting in the session cookie, if it is well-formed and not expired."""
+    data = session.get(LINK_KEY)
+    try:
+        pending = PendingLink(int(data["provider_id"]), str(data["subject"]),
+                              str(data["email"]), str(data["name"]))
+        fresh = float(data["until"]) >= time.time()
+    except (TypeError, KeyError, ValueError):
+        return None
+    return (pending, data) if fresh else None
 
 
 @bp.route("/login/sso/link", methods=["GET", "POST"])
 @no_store
 def link():
-    data = session.get(LINK_KEY)
-    if not data or data.get("until", 0) < time.time():
+    found = _pending_link()
+    provider = found and db.session.get(IdentityProvider, found[0].provider_id)
+    if not found or provider is None:
         session.pop(LINK_KEY, None)
         flash(_("The login has expired. Log in again."), "info")
         return redirect(url_for("accounts.login"))
-    pending = PendingLink(data["provider_id"], data["subject"], data["email"], data["name"])
-    provider = db.session.get(IdentityProvider, pending.provider_id)
-    if provider is None:
-        abort(404)
+    pending, data = found
     form = LinkForm()
     if form.validate_on_submit():
         ip = request.remote_addr or ""
         if wait := throttle.attempt(ip, pending.email):
             return too_many_attempts(wait)
-        user = find_user_by_email(db.session, pending.email)
-        if user is None or not user.password_hash or not verify_password(
-                user.password_hash, form.password.data):
+        user = authenticate(db.session, pending.email, form.password.data)
+        if user is None:
+            db.session.rollback()
             form.form_errors.append(_("The password is wrong."))
         elif run_service(form, lambda: identities.link_with_password(db.session, pending,
                                                                      user)):
             throttle.succeeded(ip, pending.email)
             session.pop(LINK_KEY, None)
-            _log_in(user, provider, None, data.get("end_session"))
+            _log_in(user, provider, data.get("end_session"))
             return redirect(safe_next_url(data.get("next"), url_for("core.index")))
     return render_form("sso/link.html", form, email=pending.email, provider=provider)
 
@@ -161,6 +169,9 @@ def logged_out():
     """After the portal's logout: offer to log out at the provider too. The provider
     sends people back here afterwards, when there is nothing more to offer."""
     offer = session.pop(LOGOUT_KEY, None)
-    if current_user.is_authenticated or not offer:
+    if current_user.is_authenticated or not (
+            isinstance(offer, list | tuple) and len(offer) == 2
+            and all(isinstance(part, str) for part in offer)
+            and offer[1].startswith(("https://", "http://"))):
         return redirect(url_for("core.index"))
     return render_template("sso/logged_out.html", provider_name=offer[0], end_url=offer[1])

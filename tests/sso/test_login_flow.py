@@ -123,10 +123,13 @@ def test_another_address_is_linked_only_after_the_password(portal, visitor, kong
     assert landed_on(visitor.log_in_with_button()) == "/login/sso/link"
     page = visitor.get("/login/sso/link")
     assert address in page.text
-    wrong = visitor.post("/login/sso/link", {"password": "not-the-password"})
+    wrong = visitor.post("/login/sso/link", {"password": "not-the-password", "confirm": "y"})
     assert wrong.status_code == 400 and "Passordet er feil" in wrong.text
     assert _user(address).role_in(kongsberg.id) is None
-    assert landed_on(visitor.post("/login/sso/link", {"password": DEFAULT_PASSWORD})) == "/"
+    unticked = visitor.post("/login/sso/link", {"password": DEFAULT_PASSWORD})
+    assert unticked.status_code == 400 and _user(address).role_in(kongsberg.id) is None
+    assert landed_on(visitor.post("/login/sso/link", {"password": DEFAULT_PASSWORD,
+                                                      "confirm": "y"})) == "/"
     kari = _user(address)
     assert {m.organisation.slug for m in kari.memberships} == {"kongsberg", "notodden"}
     assert kari.role_in(notodden.id) == Role.EMPLOYEE  # unchanged, not made by the login
@@ -162,7 +165,8 @@ def test_logout_offers_to_end_the_providers_session(portal, visitor, kongsberg):
     end_url = next(part.split('"')[0] for part in end_url
                    if part.startswith(portal.provider.issuer)).replace("&amp;", "&")
     query = parse_qs(urlsplit(end_url).query)
-    assert query["client_id"] == ["frikomport-kongsberg"] and query["id_token_hint"]
+    assert query["client_id"] == ["frikomport-kongsberg"]
+    assert query["post_logout_redirect_uri"] == [f"{portal.base}/logout/done"]
     back = portal.provider.logout(visitor.http, end_url)
     assert back.startswith(f"{portal.base}/logout/done")
     assert landed_on(visitor.get(back)) == "/"

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from sqlalchemy import String, Text, func, or_, select
 
-from frikomport.accounts.models import User
+from frikomport.accounts.models import LoginSession, User
 from frikomport.audit.services import record
+from frikomport.db import utcnow
 from frikomport.extensions import db
 from frikomport.notifications.services import queue_email
 from frikomport.registrations.models import Registration, RegistrationEvent
 from frikomport.registrations.models import RegistrationState as S
+from frikomport.sso import crypto, logout
+from frikomport.sso.models import ExternalIdentity, IdentityProvider, SsoDomain, SsoSession
 from frikomport.tenancy import invitations
 from frikomport.tenancy.models import Role
 from tests.factories import (
@@ -168,3 +171,31 @@ def test_disabled_accounts_are_deleted_after_the_retention_period(app, client, l
     assert db.session.get(User, recent.id) is not None
     assert _text_values_holding(NAME, EMAIL, PHONE) == []
     assert purge(db.session)["disabled accounts deleted"] == 0
+
+
+def test_linked_logins_and_sso_sessions_go_with_the_account(app, client, login):
+    """external_identity and sso_session rows go (ON DELETE CASCADE); a domain the
+    person approved stays, without them (SET NULL)."""
+    person, *_ = _world()
+    organisation = person.memberships[0].organisation
+    provider = IdentityProvider(organisation=organisation, issuer="https://login.example.org",
+                                client_id="portal", client_secret_encrypted=crypto.encrypt("x"))
+    db.session.add(provider)
+    db.session.flush()
+    db.session.add_all([
+        ExternalIdentity(organisation_id=organisation.id, provider=provider,
+                         user_id=person.id, subject="sub-dorthe"),
+        SsoDomain(organisation_id=organisation.id, provider=provider,
+                  domain="dataslett.example.org", approved_by_id=person.id, approved_at=utcnow())])
+    db.session.commit()
+    login(person)
+    login_session = db.session.scalar(select(LoginSession).where(
+        LoginSession.user_id == person.id))
+    logout.remember(db.session, login_session, provider, "https://login.example.org/logout")
+    db.session.commit()
+    assert client.post("/me/delete", data={"password": DEFAULT_PASSWORD}).status_code == 302
+    db.session.expire_all()
+    for model in (ExternalIdentity, SsoSession):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
+    [domain] = db.session.scalars(select(SsoDomain)).all()
+    assert domain.approved_by_id is None and domain.approved_at is not None

@@ -6,10 +6,11 @@ import csv
 import io
 import json
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+import frikomport.models  # noqa: F401  (every model's table, for the column walk)
 from frikomport.audit.services import record
 from frikomport.billing.models import InvoiceLine
 from frikomport.competence.models import (
@@ -26,6 +27,8 @@ from frikomport.notifications.services import queue_email
 from frikomport.privacy.export import LABELS
 from frikomport.privacy.inventory import NOT_ABOUT_A_PERSON, SOURCES, is_personal_column
 from frikomport.registrations.models import RegistrationEvent, RegistrationState
+from frikomport.sso import crypto
+from frikomport.sso.models import ExternalIdentity, IdentityProvider, SsoDomain
 from frikomport.tenancy import invitations
 from frikomport.tenancy.models import Role
 from frikomport.units.models import Unit, UnitLeader
@@ -76,8 +79,26 @@ def person(app):
     record(db.session, admin, "registration.changed", registration, other,
            user=person.email)
     _competence_rows(person, admin, home, course)
+    _sso_rows(person, home)
     db.session.commit()
     return person
+
+
+def _sso_rows(person, home) -> None:
+    """A login through the home organisation's provider, and a domain the person
+    approved (as if a site admin)."""
+    provider = IdentityProvider(organisation=home, label="Hjemkommune (Entra ID)",
+                                issuer="https://login.hjem.example.org", client_id="portal",
+                                client_secret_encrypted=crypto.encrypt("x"))
+    db.session.add(provider)
+    db.session.flush()
+    db.session.add_all([
+        ExternalIdentity(organisation_id=home.id, provider=provider, user_id=person.id,
+                         subject="sub-petra-0042",
+                         last_login_at=datetime(2026, 3, 1, 9, tzinfo=UTC)),
+        SsoDomain(organisation_id=home.id, provider=provider, domain="hjem.example.org",
+                  approved_by_id=person.id, approved_at=datetime(2026, 2, 1, 9, tzinfo=UTC)),
+    ])
 
 
 def _competence_rows(person, admin, home, course) -> None:
@@ -143,6 +164,14 @@ def test_the_export_has_a_row_of_every_kind(client, login, person):
     assert sorted((i["invited"], i["sent_by"]) for i in sections["course_invitations"]) == [
         ("Kari Kollega", "Petra Person"), ("Petra Person", "Anders Admin")]
     assert sections["competence_reminders"][0]["competence"] == "HLR"
+    [linked] = sections["linked_logins"]
+    assert (linked["login_service"], linked["organisation"], linked["service_address"],
+            linked["identifier"]) == ("Hjemkommune (Entra ID)", "Hjemkommune",
+                                      "https://login.hjem.example.org", "sub-petra-0042")
+    assert linked["last_login_at"].startswith("2026-03-01")
+    assert "client_secret" not in json.dumps(data)
+    assert [(d["domain"], d["organisation"]) for d in sections["sso_domain_approvals"]] == [
+        ("hjem.example.org", "Hjemkommune")]
 
 
 def test_the_zip_holds_json_a_readable_page_and_csv_per_section(client, login, person):
@@ -164,5 +193,6 @@ def test_the_page_shows_every_section_and_is_only_for_the_person(client, login, 
     for source in SOURCES:
         assert f'id="section-{source.key}"' in page
     assert "Nøtteallergi" in page and "Sykepleier" in page
+    assert "sub-petra-0042" in page and "https://login.hjem.example.org" in page
     assert "Anders Admin" not in page.split('id="section-account"')[1].split("</section>")[0]
     assert "/me/data" in client.get("/profile").text

@@ -52,6 +52,15 @@ def test_notice_names_the_configured_operator_and_retention(app_factory):
     assert NOT_FILLED_IN not in page
 
 
+
+def test_notice_says_what_single_sign_on_receives(client):
+    in_english(client)
+    page = client.get("/privacy").text
+    for text in ("Logging in through your organisation:", "your e-mail address, your name "
+                 "and a stable identifier", "Nothing else is fetched from your organisation",
+                 "administrators have set up single sign-on"):
+        assert text in page, text
+
 def test_notice_as_data_processor(app_factory):
     client = app_factory(PRIVACY_CONTROLLER_NAME="Drift AS",
                          PRIVACY_OPERATOR_ROLE="processor").test_client()

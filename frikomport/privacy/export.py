@@ -54,6 +54,9 @@ LABELS = {
     "competences": _l("Competences"), "code": _l("Verification code"),
     "issued_at": _l("Issued"), "revoked_at": _l("Revoked"),
     "days": _l("Days before expiry"), "invited": _l("Invited"), "sent_by": _l("Sent by"),
+    "login_service": _l("Login service"), "service_address": _l("Login service address"),
+    "identifier": _l("Your identifier there"), "domain": _l("Domain"),
+    "approved_at": _l("Approved"),
 }
 # The audit log's details are named as on the audit log page.
 LABELS = FIELD_LABELS | LABELS

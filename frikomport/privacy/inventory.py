@@ -32,6 +32,7 @@ from frikomport.competence.models import (
 from frikomport.courses.models import Course
 from frikomport.notifications.models import OutboxMessage
 from frikomport.registrations.models import Registration, RegistrationEvent
+from frikomport.sso.models import ExternalIdentity, SsoDomain
 from frikomport.tenancy.models import Invitation, Membership
 from frikomport.units.models import Unit, UnitLeader
 
@@ -81,6 +82,13 @@ def _course_invitation(invitation: CourseInvitation) -> dict:
             "invited": _name(session.get(User, invitation.user_id)),
             "sent_by": _name(session.get(User, invitation.sent_by_id)
                              if invitation.sent_by_id else None)}
+
+
+def _linked_login(identity: ExternalIdentity) -> dict:
+    """Which organisation's login service knows the person, and by which identifier."""
+    provider = identity.provider
+    return {"login_service": provider.display_name, "organisation": provider.organisation.name,
+            "service_address": provider.issuer, "identifier": identity.subject}
 
 
 SOURCES: tuple[Source, ...] = (
@@ -176,6 +184,16 @@ SOURCES: tuple[Source, ...] = (
     Source("login_sessions", _l("Logged-in devices"), LoginSession,
            ("created_at", "expires_at"), ("user_id",),
            lambda user: select(LoginSession).where(LoginSession.user_id == user.id)),
+    Source("linked_logins", _l("Logins through your organisation"), ExternalIdentity,
+           ("created_at", "last_login_at"), ("user_id",),
+           lambda user: select(ExternalIdentity).where(ExternalIdentity.user_id == user.id)
+           .order_by(ExternalIdentity.created_at),
+           _linked_login),
+    Source("sso_domain_approvals", _l("E-mail domains you approved for single sign-on"),
+           SsoDomain, ("domain", "approved_at"), ("approved_by_id",),
+           lambda user: select(SsoDomain).where(SsoDomain.approved_by_id == user.id)
+           .order_by(SsoDomain.approved_at),
+           lambda domain: {"organisation": domain.organisation.name}),
 )
 
 # Personal-looking columns that do not describe a person, and why.

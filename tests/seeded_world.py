@@ -109,6 +109,7 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
     attachment = attachments.add_attachment(db.session, users["admin"], open_course,
                                             f"{text('program')}.pdf", io.BytesIO(PDF))
     users["employee"].calendar_token = "personal-calendar-token-0123456789abcdef"
+    waiting_domain = _sso_world(alfa, users, short)
     db.session.commit()
     invited_new, invite_token_new = _invite(alfa, users["admin"], "ny@alfa.example.org", text)
     _invited_known, invite_token_known = _invite(alfa, users["admin"], outsider.email, text)
@@ -155,6 +156,8 @@ def seed_world(payload: str = "", short_payload: str | None = None) -> World:
     for fill in fills:
         fill["token"] = tokens[len(fill) % len(tokens)]
     fills += [alfa_fill | {"token": token} for token in tokens]
+    fills += [{"slug": alfa.slug, "domain_id": waiting_domain.id, "decision": decision}
+              for decision in ("approve", "reject")]
     return World(users=users, fills=[{k: str(v) for k, v in f.items()} for f in fills])
 
 
@@ -238,6 +241,33 @@ def _competence_world(alfa, beta, users, past, attended, text) -> dict[str, obje
     return {"competence_id": own.id, "unit_id": unit.id, "requirement_id": requirement.id,
             "record_id": external.id, "certificate_id": certificate.id,
             "code": certificate.code, "region_competence_id": region.id}
+
+
+def _sso_world(alfa, users, short):
+    """Single sign-on for Alfa: a provider (not reachable: no page may need it to answer)
+    with an approved domain nobody in the world has an address in — so logging in by
+    password and the walk's e-mail-first step never go to it — and Alfa's own domain
+    waiting for the site admin, and the employee linked to it. Returns the waiting
+    domain (its id fills the site admin's approve/reject routes)."""
+    from frikomport.sso import crypto
+    from frikomport.sso.models import ExternalIdentity, IdentityProvider, SsoDomain
+
+    now = utcnow()
+    provider = IdentityProvider(organisation=alfa, label=short("Alfa (Entra ID)"),
+                                issuer="https://login.alfa.example.org", client_id="frikomport",
+                                client_secret_encrypted=crypto.encrypt("seeded-secret"),
+                                last_login_at=now)
+    waiting = SsoDomain(organisation=alfa, domain="alfa.example.org")
+    provider.domains = [SsoDomain(organisation=alfa, domain="ansatt.alfa.example.org",
+                                  approved_at=now, approved_by_id=users["site_admin"].id),
+                        waiting]
+    db.session.add(provider)
+    db.session.flush()
+    db.session.add(ExternalIdentity(organisation_id=alfa.id, provider=provider,
+                                    user=users["employee"], subject="alfa-employee-0001",
+                                    last_login_at=now))
+    db.session.flush()
+    return waiting
 
 
 def _guest(course, text, short):

@@ -37,6 +37,7 @@ from frikomport import create_app
 from frikomport.extensions import db
 from frikomport.notifications.models import OutboxMessage, OutboxStatus
 from frikomport.notifications.transports import build_mime
+from frikomport.sso import metadata
 from tests.conftest import _wipe, make_app
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import write_deferred
@@ -84,11 +85,21 @@ def hostile_for(kind: str):
     return st.one_of(own, own, own, anything)
 
 
+def _provider_document(issuer: str, fresh: bool = False) -> dict:
+    """The discovery document of the seeded world's login service, which cannot be
+    reached from here: without it the way to the provider (and saving its settings) would
+    end at the "cannot be reached" page (502) before any of the input is used."""
+    return {"issuer": issuer, "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token", "jwks_uri": f"{issuer}/jwks",
+            "end_session_endpoint": f"{issuer}/logout"}
+
+
 @pytest.fixture(scope="module")
 def fuzz_setup(database_url, tmp_path_factory):
     """One app per backend, and the parameters discovered on a seeded world."""
     app = make_app(database_url, tmp_path_factory.mktemp("fuzz"))
-    with app.app_context():
+    with pytest.MonkeyPatch.context() as patch, app.app_context():
+        patch.setattr(metadata, "discover", _provider_document)
         _wipe(db.engine)
         discovery = discover(app, seed_world())
         db.session.remove()

@@ -7,7 +7,10 @@ from sqlalchemy import event, select
 
 from frikomport.courses import choices
 from frikomport.courses.models import Category, CourseState, ServiceArea, Visibility
+from frikomport.db import utcnow
 from frikomport.extensions import db
+from frikomport.sso import crypto
+from frikomport.sso.models import ExternalIdentity, IdentityProvider, SsoDomain
 from frikomport.tenancy.models import Role
 from frikomport.timeutil import to_local
 from tests.factories import (
@@ -16,6 +19,7 @@ from tests.factories import (
     LocationFactory,
     OrganisationFactory,
     ServiceAreaFactory,
+    UserFactory,
     in_days,
     member,
 )
@@ -152,3 +156,48 @@ def test_cached_filter_choices_save_their_queries(app, client):
     cold = query_counts(client, ["/courses/"])["/courses/"]
     warm = query_counts(client, ["/courses/"])["/courses/"]
     assert warm == cold - CHOICE_QUERIES
+
+
+# Single sign-on (issue 15): an organisation's settings and the site admin's overview cost
+# the same however many providers, domains and linked people there are.
+
+SSO_PAGES = {"/o/kongsberg/admin/sso": 9, "/admin/sso": 9}
+
+
+def add_sso(organisation, people: int) -> None:
+    """``organisation``'s provider (made if it has none) with an approved and a waiting
+    domain, and ``people`` more accounts linked to it."""
+    provider = db.session.scalar(select(IdentityProvider).filter_by(
+        organisation_id=organisation.id))
+    if provider is None:
+        provider = IdentityProvider(organisation=organisation,
+                                    issuer=f"https://login.{organisation.slug}.example.org",
+                                    client_id="portal",
+                                    client_secret_encrypted=crypto.encrypt("x"),
+                                    last_login_at=utcnow())
+        provider.domains = [
+            SsoDomain(organisation=organisation, domain=f"{organisation.slug}.example.org",
+                      approved_at=utcnow()),
+            SsoDomain(organisation=organisation, domain=f"ansatt.{organisation.slug}.no")]
+        db.session.add(provider)
+        db.session.flush()
+    for _number in range(people):
+        person = member(organisation)
+        db.session.add(ExternalIdentity(organisation_id=organisation.id, provider=provider,
+                                        user=person, subject=f"sub-{person.id}"))
+    db.session.commit()
+
+
+def test_sso_pages_do_not_query_per_provider_domain_or_person(app, client, login):
+    kongsberg = OrganisationFactory(slug="kongsberg")
+    login(UserFactory(is_site_admin=True))
+    add_sso(kongsberg, 2)
+    add_sso(OrganisationFactory(), 1)
+    small = query_counts(client, SSO_PAGES)
+    add_sso(kongsberg, 20)
+    for _number in range(5):
+        add_sso(OrganisationFactory(), 3)
+    large = query_counts(client, SSO_PAGES)
+    assert small == large
+    for path, count in large.items():
+        assert count <= SSO_PAGES[path], (path, count)

@@ -12,6 +12,7 @@ from tests.factories import DEFAULT_PASSWORD, CourseFactory, OrganisationFactory
 def log_in(page, base, email):
     page.goto(f"{base}/login")
     page.get_by_label("E-postadresse").fill(email)
+    page.locator("main").get_by_role("button", name="Fortsett").click()
     page.get_by_label("Passord").fill(DEFAULT_PASSWORD)
     page.locator("main").get_by_role("button", name="Logg inn").click()
 

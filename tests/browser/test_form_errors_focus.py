@@ -10,9 +10,11 @@ from tests.factories import DEFAULT_PASSWORD, OrganisationFactory, member
 def log_in(page, base: str, email: str) -> None:
     page.goto(f"{base}/login")
     page.locator("main input[name=email]").fill(email)
+    with page.expect_navigation():  # e-mail first, then the password
+        page.locator("main form button[type=submit]").first.click()
     page.locator("main input[name=password]").fill(DEFAULT_PASSWORD)
     with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
+        page.locator("main form button[type=submit]").first.click()
 
 
 def focused_id_and_class(page) -> tuple[str, str]:

@@ -40,12 +40,12 @@ def provider_settings():
     provider = provider_of(db.session, g.organisation)
     form = ProviderForm(obj=provider)
     if provider is not None and not form.is_submitted():
-        form.domains.data = "\n".join(d.domain for d in provider.domains)
+        form.domain_names.data = "\n".join(d.domain for d in provider.domains)
     if form.validate_on_submit() and run_service(form, lambda: settings.save_provider(
             db.session, current_user, g.organisation, issuer=form.issuer.data,
             client_id=form.client_id.data, client_secret=form.client_secret.data or "",
             scopes=form.scopes.data, email_claim=form.email_claim.data,
-            domains=form.domains.data or "", label=form.label.data or "",
+            domains=form.domain_names.data or "", label=form.label.data or "",
             allow_local_passwords=form.allow_local_passwords.data,
             enabled=form.enabled.data)):
         flash(_("The single sign-on settings are saved, and the provider answered."),
@@ -73,7 +73,7 @@ def delete_provider():
 def overview():
     providers = settings.all_providers(db.session, current_user)
     waiting = [d for p in providers for d in p.domains if d.approved_at is None]
-    accounts = {d.id: settings.accounts_in_domain(db.session, d.domain) for d in waiting}
+    accounts = settings.accounts_in_waiting_domains(db.session)
     return render_form("sso/overview.html", Form(), providers=providers, waiting=waiting,
                        accounts=accounts)
 

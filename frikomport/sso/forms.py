@@ -34,7 +34,8 @@ class ProviderForm(Form):
                               validators=[InputRequired(), Length(max=64)],
                               description=_l("Usually email; upn or preferred_username for "
                                              "some Entra ID set-ups."))
-    domains = TextAreaField(_l("E-mail domains the provider vouches for"),
+    # Not "domains": with obj=provider, WTForms would fill it from the relationship.
+    domain_names = TextAreaField(_l("E-mail domains the provider vouches for"),
                             validators=[Optional(), Length(max=2000)],
                             description=_l("One per line, such as kongsberg.kommune.no. "
                                            "People with such an address are sent to this "

@@ -26,7 +26,7 @@ PAGE = "/o/kongsberg/admin/sso"
 def _form(issuer: str, **changes) -> dict:
     return {"enabled": "y", "issuer": issuer, "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET, "scopes": "openid email profile",
-            "email_claim": "email", "domains": KONGSBERG_DOMAIN,
+            "email_claim": "email", "domain_names": KONGSBERG_DOMAIN,
             "allow_local_passwords": "y", **changes}
 
 

@@ -111,21 +111,20 @@ def finish(session: Session, args, browser_state: str | None) -> LoginResult:
         claims = {**claims, **{key: value for key, value in extra.items()
                                if claims.get(key) in (None, "")}}
     return LoginResult(provider, claims, attempt.next_url,
-                  logout.end_session_endpoint(document))
+                       logout.end_session_endpoint(document))
 
 
-def _take_attempt(session: Session, state: str) -> SsoAttempt | None:
-    """Delete the attempt of ``state`` and return it — one statement, so two requests
-    with the same state cannot both get it."""
+def _take_attempt(session: Session, state: str):
+    """Delete the attempt of ``state`` and return what it kept (provider_id, nonce,
+    code_verifier, next_url) — one statement, so two requests with the same state cannot
+    both get it."""
     if not state or len(state) > 200:
         return None
-    row = session.execute(
+    return session.execute(
         delete(SsoAttempt).where(SsoAttempt.state_hash == digest(state),
                                  SsoAttempt.expires_at > utcnow())
         .returning(SsoAttempt.provider_id, SsoAttempt.nonce, SsoAttempt.code_verifier,
                    SsoAttempt.next_url)).first()
-    return SsoAttempt(provider_id=row[0], nonce=row[1], code_verifier=row[2],
-                      next_url=row[3]) if row else None
 
 
 def _provider_said_no(error: str) -> SsoError:

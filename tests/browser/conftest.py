@@ -37,9 +37,10 @@ def migrated_app(data_dir: Path, **overrides):
 
 
 @contextlib.contextmanager
-def serving(app):
-    """The app on a real HTTP server in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(app, port: int = 0):
+    """The app on a real HTTP server in a thread (on ``port``, or a free one); yields its
+    base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

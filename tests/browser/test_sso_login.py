@@ -17,8 +17,9 @@ from frikomport.extensions import db
 from frikomport.sso.models import ExternalIdentity
 from tests.browser import sso_fixtures
 from tests.browser.accessibility import check_page, report
-from tests.browser.sso_fixtures import DOMAIN, existing_account
+from tests.browser.sso_fixtures import existing_account
 from tests.factories import DEFAULT_PASSWORD
+from tests.sso.conftest import KONGSBERG_DOMAIN as DOMAIN
 
 sso_site = sso_fixtures.sso_site  # the fixture: a live portal and its provider
 

@@ -9,7 +9,6 @@ that follows every redirect over HTTP, between the portal and the provider.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -17,11 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from frikomport.accounts.models import User
 from frikomport.extensions import db
 from frikomport.sso import metadata, settings
+from tests.browser.conftest import serving
 from tests.factories import UserFactory
 from tests.sso.provider import OidcProvider, free_port, oidc, oidc_provider  # noqa: F401
 
@@ -46,24 +45,20 @@ def portal(app, oidc) -> Iterator[Portal]:  # noqa: F811
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     app.config.update(BASE_URL=base, SSO_ALLOW_LOCAL_ISSUERS=True)
-    oidc.set_clients([
-        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-         "redirect_uris": [f"{base}/login/sso/callback"],
-         "post_logout_redirect_uris": [f"{base}/logout/done"]},
-        {"client_id": "frikomport-notodden", "client_secret": "s3cret-notodden",
-         "redirect_uris": [f"{base}/login/sso/callback"],
-         "post_logout_redirect_uris": [f"{base}/logout/done"]},
-    ])
+    oidc.set_clients([portal_client(base),
+                      portal_client(base, "frikomport-notodden", "s3cret-notodden")])
     oidc.set_accounts({"kari": KARI})
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(app, port):
         yield Portal(base, oidc)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        metadata.forget(oidc.issuer)
+    metadata.forget(oidc.issuer)
+
+
+def portal_client(base: str, client_id: str = CLIENT_ID,
+                  secret: str = CLIENT_SECRET) -> dict:
+    """The provider's client for the portal at ``base``."""
+    return {"client_id": client_id, "client_secret": secret,
+            "redirect_uris": [f"{base}/login/sso/callback"],
+            "post_logout_redirect_uris": [f"{base}/logout/done"]}
 
 
 def site_admin():

@@ -213,7 +213,7 @@ def forms(page: str, action: str) -> list[dict]:
 
 def csrf_login(client, user) -> None:
     [login_form] = [f for f in _Forms(client.get("/login").text).forms
-                    if "password" in f["fields"]]
+                    if "email" in f["fields"]]  # e-mail first; the password goes with it
     fields = login_form["fields"] | {"email": user.email, "password": DEFAULT_PASSWORD}
     assert client.post("/login", data=fields).status_code == 302
 

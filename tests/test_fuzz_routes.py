@@ -43,6 +43,7 @@ from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import write_deferred
 from tests.routewalk import build_path, discover, fills_for, routes, rule_for
 from tests.seeded_world import ROLES, newcomer_client, role_clients, seed_world
+from tests.snapshot import SeededSnapshot
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 LONG = "x" * 100_000
@@ -96,7 +97,9 @@ def _provider_document(issuer: str, fresh: bool = False) -> dict:
 
 @pytest.fixture(scope="module")
 def fuzz_setup(database_url, tmp_path_factory):
-    """One app per backend, and the parameters discovered on a seeded world."""
+    """One app per backend, the parameters discovered on a seeded world, and a snapshot
+    of a freshly seeded world that each test starts from (written back, not seeded again:
+    see :mod:`tests.snapshot`)."""
     app = make_app(database_url, tmp_path_factory.mktemp("fuzz"))
     with pytest.MonkeyPatch.context() as patch, app.app_context():
         patch.setattr(metadata, "discover", _provider_document)
@@ -104,7 +107,7 @@ def fuzz_setup(database_url, tmp_path_factory):
         discovery = discover(app, seed_world())
         db.session.remove()
         _wipe(db.engine)
-        yield app, discovery
+        yield app, discovery, SeededSnapshot()
         db.session.remove()
         _wipe(db.engine)
         db.engine.dispose()
@@ -230,11 +233,11 @@ def after_change_problems(app, clients, discovery) -> list[str]:
 @pytest.mark.parametrize(("endpoint", "method"), _route_ids(),
                          ids=[f"{m} {e}" for e, m in _route_ids()])
 def test_no_route_answers_hostile_input_with_a_server_error(fuzz_setup, endpoint, method):
-    app, discovery = fuzz_setup
+    app, discovery, seeded = fuzz_setup
     rule = rule_for(app, endpoint)
     spec, extra = discovery.fields(endpoint, method)
     with app.app_context():
-        world = seed_world()
+        world = seeded.restore()
         clients = role_clients(app, world)
         fills = fills_for(rule, world)
 
@@ -285,14 +288,14 @@ def test_every_form_field_alone_survives_hostile_values(fuzz_setup, endpoint, me
     empty text fields get plausible values, so the form is otherwise valid. Whenever a
     value with control characters was accepted, every feed, export and queued e-mail is
     read again at once (a later value would overwrite it)."""
-    app, discovery = fuzz_setup
+    app, discovery, seeded = fuzz_setup
     spec, extra = discovery.fields(endpoint, method)
     fields = [*spec.fields, *((name, "", name) for name in sorted(extra))]
     if not fields or not spec.page:
         pytest.skip("no page shows a form for this route")
     failures, seen = [], set()
     with app.app_context():
-        world = seed_world()
+        world = seeded.restore()
         clients = role_clients(app, world)
         try:
             for index, (name, _value, kind) in enumerate(fields):

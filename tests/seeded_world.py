@@ -255,8 +255,7 @@ def _sso_world(alfa, users, short):
     now = utcnow()
     provider = IdentityProvider(organisation=alfa, label=short("Alfa (Entra ID)"),
                                 issuer="https://login.alfa.example.org", client_id="frikomport",
-                                client_secret_encrypted=crypto.encrypt("seeded-secret"),
-                                last_login_at=now)
+                                client_secret_encrypted=crypto.encrypt("seeded-secret"))
     waiting = SsoDomain(organisation=alfa, domain="alfa.example.org")
     provider.domains = [SsoDomain(organisation=alfa, domain="ansatt.alfa.example.org",
                                   approved_at=now, approved_by_id=users["site_admin"].id),

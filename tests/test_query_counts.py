@@ -173,8 +173,7 @@ def add_sso(organisation, people: int) -> None:
         provider = IdentityProvider(organisation=organisation,
                                     issuer=f"https://login.{organisation.slug}.example.org",
                                     client_id="portal",
-                                    client_secret_encrypted=crypto.encrypt("x"),
-                                    last_login_at=utcnow())
+                                    client_secret_encrypted=crypto.encrypt("x"))
         provider.domains = [
             SsoDomain(organisation=organisation, domain=f"{organisation.slug}.example.org",
                       approved_at=utcnow()),
@@ -184,7 +183,8 @@ def add_sso(organisation, people: int) -> None:
     for _number in range(people):
         person = member(organisation)
         db.session.add(ExternalIdentity(organisation_id=organisation.id, provider=provider,
-                                        user=person, subject=f"sub-{person.id}"))
+                                        user=person, subject=f"sub-{person.id}",
+                                        last_login_at=utcnow()))
     db.session.commit()
 
 

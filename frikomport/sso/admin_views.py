@@ -53,7 +53,7 @@ def provider_settings():
         return redirect(url_for(".provider_settings"))
     return render_form(
         "sso/settings.html", form, organisation=g.organisation, provider=provider,
-        linked=settings.linked_people(db.session, provider) if provider else 0,
+        linked=settings.linked_people(db.session, provider) if provider else (0, None),
         redirect_uri=external_url("sso.callback"),
         logout_uri=external_url("sso.logged_out"), delete_form=Form())
 

@@ -164,7 +164,8 @@ def _welcome(session: Session, provider: IdentityProvider, identity: ExternalIde
     if name and name != user.name:
         user.name = name
     now = utcnow()
-    identity.last_login_at = user.last_login_at = provider.last_login_at = now
+    # (The provider's row is not written: every login of its people would queue on it.)
+    identity.last_login_at = user.last_login_at = now
     if provider.vouches_for(user.email):
         user.email_confirmed_at = user.email_confirmed_at or now
     record(session, user, "sso.login", user, provider.organisation,

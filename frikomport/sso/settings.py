@@ -148,9 +148,12 @@ def delete_provider(session: Session, actor, organisation: Organisation) -> None
     session.delete(provider)
 
 
-def linked_people(session: Session, provider: IdentityProvider) -> int:
-    return session.scalar(select(func.count()).select_from(ExternalIdentity).where(
-        ExternalIdentity.provider_id == provider.id)) or 0
+def linked_people(session: Session, provider: IdentityProvider) -> tuple[int, object]:
+    """How many people the provider has linked, and when the last of them logged in."""
+    count, last = session.execute(
+        select(func.count(), func.max(ExternalIdentity.last_login_at))
+        .where(ExternalIdentity.provider_id == provider.id)).one()
+    return count, last
 
 
 # The site admin ---------------------------------------------------------------------------

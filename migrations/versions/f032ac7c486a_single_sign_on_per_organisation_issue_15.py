@@ -41,7 +41,6 @@ def upgrade():
     sa.Column('enabled', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('created_at', frikomport.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', frikomport.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', frikomport.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_identity_provider_organisation_id_organisation'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_provider')),
     sa.UniqueConstraint('organisation_id', name=op.f('uq_identity_provider_organisation_id'))
